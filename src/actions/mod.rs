@@ -1,0 +1,177 @@
+//! The actions (SPEC §9): the one `match` from [`Action`] to the function that carries it out,
+//! the options every action receives, and the deployment each action works on.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use serde::Serialize;
+
+use crate::aws::{AwsClients, AwsOptions};
+use crate::cli::Action;
+use crate::config::ValidConfig;
+use crate::exit::{ExitStatus, UsageError};
+use crate::naming::{self, Deployment, MASTER_SOLUTION};
+use crate::output::Output;
+
+mod check_drift;
+mod create_policy;
+mod create_prov_template;
+mod deploy;
+mod deploy_solution;
+mod show_changes;
+mod tear_down;
+mod test_deploy;
+mod upload_template;
+mod validate_config;
+mod validate_prov_template;
+
+/// The four working directories (SPEC §2).
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    pub configs: PathBuf,
+    pub templates: PathBuf,
+    pub policies: PathBuf,
+    pub reports: PathBuf,
+}
+
+/// Everything from the command line an action may need, free of clap types.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub action: Action,
+    pub solution: String,
+    pub force: bool,
+    pub dirs: Dirs,
+    pub profile: Option<String>,
+    /// Maximum wait for one stack operation.
+    pub timeout: Duration,
+    /// show-changes: exit 3 when changes are pending.
+    pub detailed_exitcode: bool,
+    /// test-deploy: keep the test deployment.
+    pub keep: bool,
+}
+
+/// What one action works with.
+pub struct Ctx<'a> {
+    pub config: &'a ValidConfig,
+    pub deployment: &'a Deployment,
+    pub options: &'a RunOptions,
+    pub out: &'a mut Output,
+}
+
+/// How an action ended: its exit status and its result document (the `result` field of the JSON
+/// output and the `.json` report).
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: ExitStatus,
+    pub result: serde_json::Value,
+}
+
+impl Outcome {
+    /// An outcome with `status` and a typed result.
+    pub fn new(status: ExitStatus, result: &impl Serialize) -> anyhow::Result<Self> {
+        Ok(Outcome {
+            status,
+            result: serde_json::to_value(result)?,
+        })
+    }
+
+    /// A successful outcome.
+    pub fn success(result: &impl Serialize) -> anyhow::Result<Self> {
+        Self::new(ExitStatus::Success, result)
+    }
+}
+
+/// The deployment `action` works on for `solution` (SPEC §4).
+pub fn deployment_for(
+    action: Action,
+    config: &ValidConfig,
+    solution: &str,
+) -> anyhow::Result<Deployment> {
+    match action {
+        Action::DeploySolution => {
+            naming::validate_solution_name(solution)?;
+            if solution == MASTER_SOLUTION {
+                return Err(UsageError(format!(
+                    "deploy-solution adds another solution's folders to the shared bucket; {MASTER_SOLUTION} is set up by prep-master. Pass --solution NAME"
+                ))
+                .into());
+            }
+            Ok(naming::shared_deployment(config)?)
+        }
+        Action::PrepMaster if solution != MASTER_SOLUTION => Err(UsageError(format!(
+            "prep-master sets up the shared bucket with {MASTER_SOLUTION}; to add `{solution}` to it use --action deploy-solution --solution {solution}, or give it a bucket of its own with --action create-bucket"
+        ))
+        .into()),
+        Action::CreateBucket if solution == MASTER_SOLUTION => Err(UsageError(format!(
+            "create-bucket makes a dedicated bucket for one solution; pass --solution NAME, or use --action prep-master for the shared bucket of {MASTER_SOLUTION}"
+        ))
+        .into()),
+        _ => Ok(naming::deployment_for_solution(config, solution)?),
+    }
+}
+
+/// Run `ctx.options.action`. This is the only place that maps an action to its code.
+pub async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
+    match ctx.options.action {
+        Action::ValidateConfig => validate_config::run(ctx),
+        Action::CreateProvTemplate => create_prov_template::run(ctx),
+        Action::ValidateProvTemplate => validate_prov_template::run(ctx),
+        Action::CreatePolicy => create_policy::run(ctx),
+        Action::ShowChanges => {
+            let aws = connect(ctx).await?;
+            show_changes::run(ctx, &aws).await
+        }
+        Action::CheckDrift => {
+            let aws = connect(ctx).await?;
+            check_drift::run(ctx, &aws).await
+        }
+        Action::UploadTemplate => {
+            let aws = connect(ctx).await?;
+            upload_template::run(ctx, &aws).await
+        }
+        Action::PrepMaster | Action::CreateBucket => {
+            let aws = connect(ctx).await?;
+            deploy::run(ctx, &aws).await
+        }
+        Action::DeploySolution => {
+            let aws = connect(ctx).await?;
+            deploy_solution::run(ctx, &aws).await
+        }
+        Action::TestDeploy => {
+            let aws = connect(ctx).await?;
+            test_deploy::run(ctx, &aws).await
+        }
+        Action::TearDown => {
+            let aws = connect(ctx).await?;
+            tear_down::run(ctx, &aws).await
+        }
+    }
+}
+
+/// The first steps of every AWS action (SPEC §9): clients for the config's region, then the
+/// account check, before anything else is read or changed.
+async fn connect(ctx: &mut Ctx<'_>) -> anyhow::Result<AwsClients> {
+    let aws = AwsClients::connect(&AwsOptions {
+        region: ctx.config.environment.region.clone(),
+        profile: ctx.options.profile.clone(),
+    })
+    .await;
+    let caller = aws.verify_account(&ctx.config.client.account_id).await?;
+    ctx.out.debug(
+        "AWS account verified",
+        &[
+            ("account", &ctx.config.client.account_id),
+            ("caller", &caller),
+        ],
+    );
+    Ok(aws)
+}
+
+/// An action whose implementation has not landed: fail clearly, never pretend.
+#[allow(dead_code)] // Used by whichever actions have not landed yet.
+fn not_available(action: Action) -> anyhow::Result<Outcome> {
+    Err(anyhow!(
+        "{action} is not available in this version of s3-provisioner; see RELEASE_NOTES.md for what this version supports"
+    ))
+}

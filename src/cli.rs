@@ -1,0 +1,206 @@
+//! The command line (SPEC §2), as clap derive types. This module owns parsing only: it turns argv
+//! into a [`Cli`] and never reaches into the engine. `lib::run` converts it into typed options.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Exit codes, printed at the end of `--help` (and documented in the README).
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success; in sync; no changes
+  1    runtime failure: AWS error, stack operation failed, I/O error
+  2    usage error, invalid config or template (nothing was changed)
+  3    drift detected (check-drift); changes pending (show-changes --detailed-exitcode)
+  4    refused for safety: --force needed, wrong AWS account, resource not owned by this tool
+  130  interrupted (Ctrl-C)";
+
+/// Turn one YAML file per site into a secure, ML-ready S3 bucket deployed with CloudFormation,
+/// and keep it healthy.
+#[derive(Debug, Parser)]
+#[command(name = "s3-provisioner", version, about, after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    /// Site config: a bare name is looked up in the configs dir, a path (with `/`) is used as is.
+    /// Repeat it or give a glob ('edge-prod-*.yaml') to run over a fleet.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub config: Vec<String>,
+
+    /// What to do.
+    #[arg(long, value_enum, value_name = "ACTION")]
+    pub action: Action,
+
+    /// The solution; decides the deployment (master-solution = the shared bucket).
+    #[arg(long, value_name = "NAME", default_value = crate::naming::MASTER_SOLUTION)]
+    pub solution: String,
+
+    /// Allow creating, replacing or deleting infrastructure without asking.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Result format on stdout.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Where site configs live (only read, never written).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "S3P_CONFIGS_DIR",
+        default_value = "configs"
+    )]
+    pub configs_dir: PathBuf,
+
+    /// Where generated CloudFormation templates are written.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "S3P_TEMPLATES_DIR",
+        default_value = "templates"
+    )]
+    pub templates_dir: PathBuf,
+
+    /// Where generated IAM policies are written.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "S3P_POLICIES_DIR",
+        default_value = "policies"
+    )]
+    pub policies_dir: PathBuf,
+
+    /// Where run reports (.log and .json) are written.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "S3P_REPORTS_DIR",
+        default_value = "reports"
+    )]
+    pub reports_dir: PathBuf,
+
+    /// AWS profile (default: the standard AWS credential chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// How long to wait for a stack operation, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 1800)]
+    pub timeout: u64,
+
+    /// How many configs of a fleet run at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+
+    /// show-changes: exit 3 when changes are pending.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// test-deploy: keep the test deployment and print the command that removes it.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Never use colour (NO_COLOR is honoured too; colour is only used on a terminal).
+    #[arg(long)]
+    pub no_color: bool,
+
+    /// More detail on stderr (repeat for debug logs).
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only results and errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The twelve actions. Each variant's doc line is its `--help` description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum Action {
+    /// Parse and check the config; print derived names and settings
+    ValidateConfig,
+    /// Write the CloudFormation template to the templates dir
+    CreateProvTemplate,
+    /// Check the written template: well-formed, secure, not stale
+    ValidateProvTemplate,
+    /// Write the least-privilege operator IAM policy to the policies dir
+    CreatePolicy,
+    /// Preview what deploying the current config would change (read-only)
+    ShowChanges,
+    /// Compare the deployed stack and live bucket with the config (read-only)
+    CheckDrift,
+    /// Upload the generated template into the bucket for reference
+    UploadTemplate,
+    /// Create or update the shared bucket and its master-solution folders (needs --force)
+    PrepMaster,
+    /// Add a solution's folder tree to the existing shared bucket
+    DeploySolution,
+    /// Create or update a dedicated bucket for one solution (needs --force)
+    CreateBucket,
+    /// Deploy an isolated copy with a random suffix, verify it, clean it up
+    TestDeploy,
+    /// Empty the bucket (all versions), delete the stack and the bucket (needs --force)
+    TearDown,
+}
+
+impl Action {
+    /// The action's name as typed on the command line (`validate-config`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::ValidateConfig => "validate-config",
+            Action::CreateProvTemplate => "create-prov-template",
+            Action::ValidateProvTemplate => "validate-prov-template",
+            Action::CreatePolicy => "create-policy",
+            Action::ShowChanges => "show-changes",
+            Action::CheckDrift => "check-drift",
+            Action::UploadTemplate => "upload-template",
+            Action::PrepMaster => "prep-master",
+            Action::DeploySolution => "deploy-solution",
+            Action::CreateBucket => "create-bucket",
+            Action::TestDeploy => "test-deploy",
+            Action::TearDown => "tear-down",
+        }
+    }
+
+    /// Whether the action talks to AWS (and so needs credentials and the account check).
+    pub fn uses_aws(self) -> bool {
+        !matches!(
+            self,
+            Action::ValidateConfig
+                | Action::CreateProvTemplate
+                | Action::ValidateProvTemplate
+                | Action::CreatePolicy
+        )
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `--output`: text for people, json for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text (default)
+    Text,
+    /// One JSON result document on stdout
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn action_names_match_clap_values() {
+        for action in Action::value_variants() {
+            let value = action.to_possible_value().expect("every action is visible");
+            assert_eq!(value.get_name(), action.name());
+        }
+        assert_eq!(Action::value_variants().len(), 12);
+    }
+}

@@ -1,0 +1,242 @@
+//! S3 Provisioner: one YAML file per site → a secure, consistently named, ML-ready S3 bucket
+//! deployed through AWS CloudFormation, kept healthy.
+//!
+//! Layers (arrows point to what a layer may use): `cli` → `actions` → {`config`, `naming`,
+//! `template`, `policy`, `aws`}; `template` and `policy` → `config`. Generators are pure and
+//! synchronous; only `aws` talks to AWS; only [`output::Output`] writes to the terminal.
+
+pub mod actions;
+pub mod aws;
+pub mod blueprint;
+pub mod cli;
+pub mod config;
+pub mod exit;
+mod fleet;
+pub mod fsutil;
+pub mod naming;
+pub mod output;
+pub mod policy;
+pub mod report;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::actions::{Ctx, Dirs, Outcome, RunOptions};
+use crate::cli::{Cli, OutputFormat};
+use crate::exit::{ExitStatus, UsageError};
+use crate::naming::Deployment;
+use crate::output::{Output, OutputSettings, Style};
+
+/// Tool name and version, as recorded in templates and reports.
+pub const TOOL: &str = "s3-provisioner";
+/// This build's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Run the command line: one config, or a fleet of them. Never panics on bad input; every
+/// failure is reported on stderr (and in the report) and becomes the returned exit status.
+pub async fn run(cli: Cli) -> ExitStatus {
+    let options = run_options(&cli);
+    let settings = OutputSettings {
+        format: cli.output,
+        no_color: cli.no_color,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let configs = match resolve_configs(&cli.config, &options.dirs.configs) {
+        Ok(configs) => configs,
+        Err(error) => {
+            let mut out = Output::to_terminal(settings);
+            out.error(format!("{error:#}"));
+            return ExitStatus::Usage;
+        }
+    };
+    if let [config] = configs.as_slice() {
+        let mut out = Output::to_terminal(settings);
+        let record = run_one(config, &options, &mut out).await;
+        if out.format() == OutputFormat::Json {
+            out.print_document(&record.document);
+        }
+        return record.status;
+    }
+    fleet::run(&configs, &options, settings, usize::from(cli.parallel)).await
+}
+
+fn run_options(cli: &Cli) -> RunOptions {
+    RunOptions {
+        action: cli.action,
+        solution: cli.solution.clone(),
+        force: cli.force,
+        dirs: Dirs {
+            configs: cli.configs_dir.clone(),
+            templates: cli.templates_dir.clone(),
+            policies: cli.policies_dir.clone(),
+            reports: cli.reports_dir.clone(),
+        },
+        profile: cli.profile.clone(),
+        timeout: Duration::from_secs(cli.timeout),
+        detailed_exitcode: cli.detailed_exitcode,
+        keep: cli.keep,
+    }
+}
+
+/// Turn `--config` values into files: a bare name is looked up in the configs dir, a value with
+/// `/` is a path; either may be a glob. A glob that matches nothing is a usage error.
+pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for spec in specs {
+        let path = if spec.contains('/') {
+            PathBuf::from(spec)
+        } else {
+            configs_dir.join(spec)
+        };
+        if !spec.contains(['*', '?', '[']) {
+            files.push(path);
+            continue;
+        }
+        let pattern = path.to_string_lossy();
+        let mut matches: Vec<PathBuf> = glob::glob(&pattern)
+            .map_err(|e| UsageError(format!("--config {spec}: invalid glob: {e}")))?
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        if matches.is_empty() {
+            return Err(UsageError(format!(
+                "--config {spec}: no config file matches {pattern}; check the pattern and --configs-dir"
+            ))
+            .into());
+        }
+        matches.sort();
+        files.extend(matches);
+    }
+    files.dedup();
+    Ok(files)
+}
+
+/// What one config's run produced.
+pub struct RunRecord {
+    pub config: PathBuf,
+    pub deployment: Option<String>,
+    pub status: ExitStatus,
+    pub elapsed: Duration,
+    /// The JSON result document (also written as the `.json` report).
+    pub document: String,
+}
+
+/// The JSON result document of one run (SPEC §2: the same in `--output json` and the report).
+#[derive(Serialize)]
+struct ResultDocument<'a> {
+    tool: &'static str,
+    version: &'static str,
+    action: &'static str,
+    config: String,
+    solution: &'a str,
+    deployment: Option<&'a Deployment>,
+    status: ExitStatus,
+    exit_code: u8,
+    started_at: String,
+    elapsed_ms: u128,
+    warnings: Vec<crate::config::Warning>,
+    result: Option<serde_json::Value>,
+    error: Option<ErrorDocument>,
+}
+
+#[derive(Serialize)]
+struct ErrorDocument {
+    message: String,
+    problems: Vec<crate::config::Problem>,
+}
+
+/// Run the action for one config file, writing output to `out` and the report pair.
+pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output) -> RunRecord {
+    let started = OffsetDateTime::now_utc();
+    let timer = Instant::now();
+    let mut warnings = Vec::new();
+    let mut deployment = None;
+    let result = async {
+        let config = crate::config::load(config_path)?;
+        for warning in &config.warnings {
+            out.warn(format!(
+                "{}: {}: {}",
+                config_path.display(),
+                warning.key_path,
+                warning.message
+            ));
+        }
+        warnings.clone_from(&config.warnings);
+        let chosen = actions::deployment_for(options.action, &config, &options.solution)?;
+        deployment = Some(chosen.clone());
+        let mut ctx = Ctx {
+            config: &config,
+            deployment: &chosen,
+            options,
+            out: &mut *out,
+        };
+        actions::run(&mut ctx).await
+    }
+    .await;
+    let (status, result, error) = match result {
+        Ok(Outcome { status, result }) => (status, Some(result), None),
+        Err(error) => {
+            let status = exit::status_for_error(&error);
+            out.error(format!("{error:#}"));
+            let problems = error
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<crate::config::Error>())
+                .map(|e| e.problems().to_vec())
+                .unwrap_or_default();
+            let message = format!("{error:#}");
+            (status, None, Some(ErrorDocument { message, problems }))
+        }
+    };
+    let elapsed = timer.elapsed();
+    let document = ResultDocument {
+        tool: TOOL,
+        version: VERSION,
+        action: options.action.name(),
+        config: config_path.display().to_string(),
+        solution: &options.solution,
+        deployment: deployment.as_ref(),
+        status,
+        exit_code: status.code(),
+        started_at: started.format(&Rfc3339).unwrap_or_default(),
+        elapsed_ms: elapsed.as_millis(),
+        warnings,
+        result,
+        error,
+    };
+    let document = serde_json::to_string_pretty(&document).expect("result documents serialise");
+    let report_name = deployment.as_ref().map_or_else(
+        || {
+            config_path
+                .file_stem()
+                .map_or_else(|| "config".to_owned(), |s| s.to_string_lossy().into_owned())
+        },
+        |d| d.name.clone(),
+    );
+    match report::write(
+        &options.dirs.reports,
+        &report_name,
+        options.action.name(),
+        started,
+        out.log_lines(),
+        &document,
+    ) {
+        Ok(paths) => {
+            let line = out.paint(Style::Dim, format!("report: {}", paths.log.display()));
+            out.stderr_line(&line);
+        }
+        Err(error) => out.warn(format!("{error:#}; the run's result is unaffected")),
+    }
+    RunRecord {
+        config: config_path.to_owned(),
+        deployment: deployment.map(|d| d.name),
+        status,
+        elapsed,
+        document,
+    }
+}

@@ -1,0 +1,47 @@
+//! `s3-provisioner` binary: parse the command line, start diagnostics, run, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use s3_provisioner::cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    // Local actions need no thread pool; AWS actions overlap many requests.
+    let runtime = if cli.action.uses_aws() {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    match runtime {
+        Ok(runtime) => runtime.block_on(s3_provisioner::run(cli)).into(),
+        Err(error) => {
+            #[allow(clippy::print_stderr, clippy::disallowed_macros)] // Output does not exist yet.
+            {
+                eprintln!("error: cannot start the async runtime: {error}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Diagnostics (`tracing`) go to stderr: off by default, `-v` info, `-vv` debug; `RUST_LOG` wins.
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "off",
+        1 => "s3_provisioner=info",
+        _ => "s3_provisioner=debug,aws_config=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

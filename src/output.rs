@@ -1,0 +1,410 @@
+//! All user-facing output goes through [`Output`]: results on stdout (text mode only; JSON mode
+//! prints one document at the end), progress, warnings and errors on stderr, and every line also
+//! recorded for the run's `.log` report. Colour only on a terminal, never with `NO_COLOR` or
+//! `--no-color`. Fleet runs buffer each config's output and print it whole when the run ends.
+
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+
+use crate::cli::OutputFormat;
+use crate::exit::Refusal;
+
+/// Report levels, spelled as SPEC §2 requires so `grep -i error` finds failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl Level {
+    /// `ERROR`, `WARN`, `INFO`, `DEBUG`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "ERROR",
+            Level::Warn => "WARN",
+            Level::Info => "INFO",
+            Level::Debug => "DEBUG",
+        }
+    }
+}
+
+/// One recorded event for the `.log` report.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    pub at: OffsetDateTime,
+    pub level: Level,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// Terminal styles used in text output.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    Bold,
+    Green,
+    Yellow,
+    Red,
+    Cyan,
+    Dim,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Bold => "1",
+            Style::Green => "32",
+            Style::Yellow => "33",
+            Style::Red => "31",
+            Style::Cyan => "36",
+            Style::Dim => "2",
+        }
+    }
+}
+
+/// Where output bytes go: the process streams, or a shared buffer (fleets and tests).
+#[derive(Clone)]
+enum Sink {
+    Stdout,
+    Stderr,
+    Buffer(Arc<Mutex<Vec<u8>>>),
+}
+
+impl Sink {
+    fn write_line(&self, line: &str) {
+        // Output errors (a closed pipe) must not turn a finished action into a failure.
+        let _ = match self {
+            Sink::Stdout => writeln!(io::stdout().lock(), "{line}"),
+            Sink::Stderr => writeln!(io::stderr().lock(), "{line}"),
+            Sink::Buffer(buffer) => {
+                let mut buffer = buffer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                writeln!(buffer, "{line}")
+            }
+        };
+    }
+}
+
+/// A captured stdout/stderr pair, for tests and fleet runs.
+#[derive(Clone, Default)]
+pub struct Captured {
+    pub stdout: Arc<Mutex<Vec<u8>>>,
+    pub stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Captured {
+    /// Everything written to stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .stdout
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_owned()
+    }
+
+    /// Everything written to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .stderr
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_owned()
+    }
+}
+
+/// How a run's output should look.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputSettings {
+    pub format: OutputFormat,
+    /// `--no-color` given.
+    pub no_color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+/// The single writer for results, progress and the report log of one run.
+pub struct Output {
+    format: OutputFormat,
+    color: bool,
+    quiet: bool,
+    verbose: u8,
+    interactive: bool,
+    stdout: Sink,
+    stderr: Sink,
+    log: Vec<LogLine>,
+}
+
+impl Output {
+    /// Output to the process's stdout and stderr.
+    pub fn to_terminal(settings: OutputSettings) -> Self {
+        let stderr_tty = io::stderr().is_terminal();
+        let color = !settings.no_color
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && stderr_tty
+            && io::stdout().is_terminal();
+        Output {
+            format: settings.format,
+            color,
+            quiet: settings.quiet,
+            verbose: settings.verbose,
+            interactive: stderr_tty && io::stdin().is_terminal(),
+            stdout: Sink::Stdout,
+            stderr: Sink::Stderr,
+            log: Vec::new(),
+        }
+    }
+
+    /// Output captured in memory (no colour, never interactive).
+    pub fn captured(settings: OutputSettings) -> (Self, Captured) {
+        let captured = Captured::default();
+        let output = Output {
+            format: settings.format,
+            color: false,
+            quiet: settings.quiet,
+            verbose: settings.verbose,
+            interactive: false,
+            stdout: Sink::Buffer(Arc::clone(&captured.stdout)),
+            stderr: Sink::Buffer(Arc::clone(&captured.stderr)),
+            log: Vec::new(),
+        };
+        (output, captured)
+    }
+
+    /// The result format.
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// Whether results are printed as text (not JSON).
+    pub fn is_text(&self) -> bool {
+        self.format == OutputFormat::Text
+    }
+
+    /// Whether a person is at the terminal (stdin and stderr are TTYs): progress can be redrawn
+    /// and questions can be asked.
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// `text` in `style` when colour is on.
+    pub fn paint(&self, style: Style, text: impl Display) -> String {
+        if self.color {
+            format!("\x1b[{}m{text}\x1b[0m", style.code())
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// A result line on stdout (text mode only; JSON mode prints the document at the end).
+    /// Also recorded in the report at INFO.
+    pub fn result(&mut self, line: impl Display) {
+        let line = line.to_string();
+        self.record(Level::Info, strip_ansi(&line), &[]);
+        if self.is_text() {
+            self.stdout.write_line(&line);
+        }
+    }
+
+    /// A progress or status line on stderr (hidden by `--quiet`), recorded at INFO with fields.
+    pub fn info(&mut self, message: impl Display, fields: &[(&str, &dyn Display)]) {
+        let message = message.to_string();
+        self.record(Level::Info, message.clone(), fields);
+        if !self.quiet {
+            let line = format!("{message}{}", render_fields(fields));
+            self.stderr.write_line(&line);
+        }
+    }
+
+    /// A warning on stderr (shown even with `--quiet`), recorded at WARN.
+    pub fn warn(&mut self, message: impl Display) {
+        let message = message.to_string();
+        self.record(Level::Warn, message.clone(), &[]);
+        let line = format!("{} {message}", self.paint(Style::Yellow, "warning:"));
+        self.stderr.write_line(&line);
+    }
+
+    /// An error on stderr, recorded at ERROR. `{:#}` of an anyhow error shows its context chain.
+    pub fn error(&mut self, message: impl Display) {
+        let message = message.to_string();
+        self.record(Level::Error, message.clone(), &[]);
+        let line = format!("{} {message}", self.paint(Style::Red, "error:"));
+        self.stderr.write_line(&line);
+    }
+
+    /// A diagnostic line: always in the report at DEBUG, on stderr only with `-v`.
+    pub fn debug(&mut self, message: impl Display, fields: &[(&str, &dyn Display)]) {
+        let message = message.to_string();
+        self.record(Level::Debug, message.clone(), fields);
+        if self.verbose > 0 {
+            let line = self.paint(Style::Dim, format!("{message}{}", render_fields(fields)));
+            self.stderr.write_line(&line);
+        }
+    }
+
+    /// Write raw text to stdout regardless of format (the final JSON document).
+    pub fn print_document(&mut self, text: &str) {
+        self.stdout.write_line(text);
+    }
+
+    /// Write a raw line to stderr without recording it (progress redraws).
+    pub fn stderr_line(&mut self, line: &str) {
+        if !self.quiet {
+            self.stderr.write_line(line);
+        }
+    }
+
+    /// Record an event for the report only.
+    pub fn record(&mut self, level: Level, message: String, fields: &[(&str, &dyn Display)]) {
+        self.log.push(LogLine {
+            at: OffsetDateTime::now_utc(),
+            level,
+            message,
+            fields: fields
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), value.to_string()))
+                .collect(),
+        });
+    }
+
+    /// The recorded events, in order.
+    pub fn log_lines(&self) -> &[LogLine] {
+        &self.log
+    }
+
+    /// Go ahead only with `--force` or an interactive "yes". Without a terminal this refuses
+    /// (exit 4) instead of waiting for input that will never come.
+    pub fn confirm(&mut self, force: bool, question: &str) -> anyhow::Result<()> {
+        if force {
+            self.record(Level::Info, format!("{question} -> yes (--force)"), &[]);
+            return Ok(());
+        }
+        if !self.interactive {
+            return Err(Refusal(format!(
+                "{question} Refused: this needs confirmation and no terminal is attached; rerun with --force"
+            ))
+            .into());
+        }
+        let answer = ask(&format!("{question} [y/N] "))?;
+        if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            self.record(Level::Info, format!("{question} -> yes"), &[]);
+            Ok(())
+        } else {
+            Err(Refusal(format!("{question} Not confirmed; nothing was changed")).into())
+        }
+    }
+
+    /// Like [`Output::confirm`], but the person must type `expected` (tear-down: the bucket name).
+    pub fn confirm_typed(&mut self, force: bool, what: &str, expected: &str) -> anyhow::Result<()> {
+        if force {
+            self.record(Level::Info, format!("{what} -> confirmed by --force"), &[]);
+            return Ok(());
+        }
+        if !self.interactive {
+            return Err(Refusal(format!(
+                "{what} Refused: this needs confirmation and no terminal is attached; rerun with --force"
+            ))
+            .into());
+        }
+        let answer = ask(&format!("{what} Type `{expected}` to confirm: "))?;
+        if answer.trim() == expected {
+            self.record(Level::Info, format!("{what} -> confirmed"), &[]);
+            Ok(())
+        } else {
+            Err(Refusal(format!(
+                "{what} Confirmation did not match `{expected}`; nothing was changed"
+            ))
+            .into())
+        }
+    }
+}
+
+fn ask(prompt: &str) -> anyhow::Result<String> {
+    let mut stderr = io::stderr().lock();
+    write!(stderr, "{prompt}")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    io::stdin().read_line(&mut answer)?;
+    Ok(answer)
+}
+
+fn render_fields(fields: &[(&str, &dyn Display)]) -> String {
+    use std::fmt::Write as _;
+    fields.iter().fold(String::new(), |mut text, (key, value)| {
+        let _ = write!(text, " {key}={value}");
+        text
+    })
+}
+
+/// Remove ANSI colour sequences (reports are plain text).
+pub fn strip_ansi(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(format: OutputFormat) -> OutputSettings {
+        OutputSettings {
+            format,
+            no_color: true,
+            quiet: false,
+            verbose: 0,
+        }
+    }
+
+    #[test]
+    fn text_results_go_to_stdout_and_progress_to_stderr() {
+        let (mut out, captured) = Output::captured(settings(OutputFormat::Text));
+        out.result("bucket: b");
+        out.info("working", &[("stack", &"s")]);
+        out.warn("careful");
+        assert_eq!(captured.stdout(), "bucket: b\n");
+        assert_eq!(captured.stderr(), "working stack=s\nwarning: careful\n");
+        let levels: Vec<Level> = out.log_lines().iter().map(|l| l.level).collect();
+        assert_eq!(levels, [Level::Info, Level::Info, Level::Warn]);
+    }
+
+    #[test]
+    fn json_mode_keeps_stdout_for_the_document() {
+        let (mut out, captured) = Output::captured(settings(OutputFormat::Json));
+        out.result("bucket: b");
+        assert_eq!(captured.stdout(), "");
+    }
+
+    #[test]
+    fn confirmation_without_a_terminal_is_a_refusal() {
+        let (mut out, _) = Output::captured(settings(OutputFormat::Text));
+        let error = out.confirm(false, "Create stack x?").unwrap_err();
+        assert!(error.is::<Refusal>());
+        assert!(error.to_string().contains("--force"));
+        assert!(out.confirm(true, "Create stack x?").is_ok());
+    }
+
+    #[test]
+    fn ansi_sequences_are_stripped() {
+        assert_eq!(strip_ansi("\x1b[31merror:\x1b[0m x"), "error: x");
+    }
+}

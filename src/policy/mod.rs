@@ -1,0 +1,1 @@
+//! The operator IAM policy (SPEC §8). (Lands with issue 3.)
