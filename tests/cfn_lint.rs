@@ -1,7 +1,7 @@
 //! Every generated template passes the pinned `cfn-lint` with zero findings (errors, warnings and
-//! informational), for every lifecycle preset × versioning × pattern × VPC, a test deployment and
-//! the largest template a valid config can produce (SPEC §5, §14). cfn-lint runs once over all
-//! files, because its start-up dominates.
+//! informational), for every lifecycle preset × versioning × pattern × VPC, a test deployment,
+//! the largest template a valid config can produce and every example config (SPEC §5, §14).
+//! cfn-lint runs once over all files, because its start-up dominates.
 //!
 //! cfn-lint comes from the project's `.venv` (`scripts/test` installs it), or from beside
 //! `S3P_TEST_PYTHON` when that is set.
@@ -152,6 +152,31 @@ fn combinations() -> Vec<(String, ValidConfig, Deployment)> {
     all
 }
 
+/// The example configs of `configs/` (the dedicated-bucket site with its solution).
+fn examples() -> Vec<(String, ValidConfig, Deployment)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|file| {
+            let config = s3_provisioner::config::load(&file).unwrap();
+            let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+            let solution = if name.contains("recommendation-engine") {
+                "recommendation-engine"
+            } else {
+                naming::MASTER_SOLUTION
+            };
+            let deployment = naming::deployment_for_solution(&config, solution).unwrap();
+            (format!("example-{name}"), config, deployment)
+        })
+        .collect()
+}
+
 /// The pinned cfn-lint, or a panic saying how to install it.
 fn cfn_lint() -> PathBuf {
     let candidate = match std::env::var_os("S3P_TEST_PYTHON") {
@@ -178,16 +203,16 @@ fn python() -> PathBuf {
 fn every_combination_passes_cfn_lint_with_zero_findings() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
-    for (name, config, deployment) in combinations() {
+    let examples = examples();
+    assert!(examples.len() >= 5, "the example configs of SPEC §13");
+    let expected_files = 34 + examples.len();
+    for (name, config, deployment) in combinations().into_iter().chain(examples) {
         let path = dir.path().join(format!("{name}.yaml"));
         std::fs::write(&path, template::render(&config, &deployment).unwrap()).unwrap();
         files.push(path);
     }
-    assert_eq!(
-        files.len(),
-        34,
-        "32 combinations, a test deployment and the largest"
-    );
+    // 32 combinations, a test deployment, the largest template and every example config.
+    assert_eq!(files.len(), expected_files);
     let output = Command::new(cfn_lint())
         .args([
             "--format",
