@@ -13,6 +13,8 @@ pub mod lifecycle;
 mod model;
 pub mod regions;
 mod rules;
+#[cfg(test)]
+mod tests;
 mod validate;
 mod yaml;
 

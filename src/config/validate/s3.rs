@@ -62,7 +62,12 @@ impl Checker {
                 "write versioning: true or versioning: false".to_owned(),
             )
         };
-        self.problem(scalar.pos, key_path, Some(value), rule, fix);
+        let (pos, value) = if scalar.kind() == Kind::Null {
+            (entry.key.pos, None)
+        } else {
+            (scalar.pos, Some(value))
+        };
+        self.problem(pos, key_path, value, rule, fix);
         None
     }
 
@@ -97,7 +102,7 @@ impl Checker {
                 let ids = self.check(key_path, pos, &text, rules::route_table_ids(&text));
                 ids.map(|ids| Some((ids, pos))).ok_or(())
             }
-            Text::Null(_) => Ok(None),
+            Text::Null => Ok(None),
             Text::Bad => Err(()),
         }
     }
@@ -176,8 +181,8 @@ impl Checker {
                         tags.insert(key.value.clone(), value);
                     }
                 }
-                Text::Null(pos) => self.problem(
-                    pos,
+                Text::Null => self.problem(
+                    key.pos,
                     &key_path,
                     None,
                     "tag value is empty, which YAML reads as null, not text",
