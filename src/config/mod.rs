@@ -281,7 +281,7 @@ fn not_found_hint(path: &Path) -> String {
     if names.len() > SHOWN {
         let _ = write!(list, ", … ({} in all)", names.len());
     }
-    format!("{suggestion}configs in {}: {list}. {HOW}", dir.display())
+    format!("{suggestion}configs in {}/: {list}. {HOW}", dir.display())
 }
 
 /// The shared-bucket example site (`configs/edge-prod-b001-us-west-1-s3.yaml`) as a literal, for
