@@ -269,6 +269,25 @@ fn validate_config_text_and_json_for_every_example_config() {
 }
 
 #[test]
+fn a_solution_whose_bucket_name_would_be_too_long_suggests_the_override() {
+    let work = site();
+    // 27 (stem) + 1 + 36 = 64 characters.
+    let solution = "a-very-long-solution-name-for-churns";
+    let output = provisioner(work.path())
+        .args(["--config", SHARED_SITE, "--action", "validate-config"])
+        .args(["--solution", solution])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains("is 64 characters, over S3's limit of 63"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("bucket_name_override"), "{stderr}");
+}
+
+#[test]
 fn json_output_of_an_invalid_config_carries_the_problems() {
     let work = site();
     let broken = work.path().join("configs/broken.yaml");

@@ -387,7 +387,7 @@ fn assert_rejected(config: &Path, position: Option<&str>, rule: &str) {
     );
     let log = written
         .iter()
-        .find(|f| f.ends_with(".log"))
+        .find(|f| Path::new(f).extension().is_some_and(|ext| ext == "log"))
         .expect("a .log report");
     let log = std::fs::read_to_string(work.path().join(log)).unwrap();
     assert!(

@@ -107,7 +107,9 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
-    for problem in problems {
+    // A garbage file can break thousands of rules; the first ones are what matters.
+    const SHOWN: usize = 50;
+    for problem in problems.iter().take(SHOWN) {
         if problem.line == 0 {
             let _ = write!(text, "\n  {}: ", path.display());
         } else {
@@ -129,6 +131,13 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         if !problem.fix.is_empty() {
             let _ = write!(text, "\n      fix: {}", problem.fix);
         }
+    }
+    if problems.len() > SHOWN {
+        let _ = write!(
+            text,
+            "\n  … and {} more problems (the JSON output lists them all); fix the ones above first",
+            problems.len() - SHOWN
+        );
     }
     text
 }

@@ -710,6 +710,21 @@ fn directories_and_huge_files_are_refused_before_parsing() {
     assert!(zero.problems()[0].rule.contains("1048577 bytes"), "{zero}");
 }
 
+#[test]
+fn long_problem_lists_are_cut_in_text_but_kept_whole() {
+    let garbage: String = (0..120).fold(String::from(BASE), |mut text, i| {
+        let _ = writeln!(text, "junk{i}: x");
+        text
+    });
+    let error = load_text(&garbage).unwrap_err();
+    assert_eq!(error.problems().len(), 120);
+    let text = error.to_string();
+    assert_eq!(text.matches("unknown key `junk").count(), 50);
+    assert!(text.ends_with(
+        "… and 70 more problems (the JSON output lists them all); fix the ones above first"
+    ));
+}
+
 /// STYLE.md 11: the rendered messages are user interface; review changes to them.
 #[test]
 fn rendered_messages_for_bad_inputs() {
@@ -787,6 +802,19 @@ proptest! {
         if let Err(error) = from_bytes(Path::new("fuzz.yaml"), &bytes) {
             prop_assert!(!error.problems().is_empty());
             prop_assert!(error.problems().iter().all(|p| !p.rule.is_empty()));
+        }
+    }
+
+    /// The whole path through a real file: `load` reads, bounds and parses it.
+    #[test]
+    fn random_files_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fuzz.yaml");
+        std::fs::write(&path, &bytes).unwrap();
+        match load(&path) {
+            Ok(config) => prop_assert_eq!(config.source, path),
+            Err(Error::Invalid { problems, .. }) => prop_assert!(!problems.is_empty()),
+            Err(other) => prop_assert!(false, "unexpected error kind: {other}"),
         }
     }
 
