@@ -101,14 +101,14 @@ impl Error {
 }
 
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    // A garbage file can break thousands of rules; the first ones are what matters.
+    const SHOWN: usize = 50;
     let mut text = format!(
         "config {} has {} problem{}:",
         path.display(),
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
-    // A garbage file can break thousands of rules; the first ones are what matters.
-    const SHOWN: usize = 50;
     for problem in problems.iter().take(SHOWN) {
         if problem.line == 0 {
             let _ = write!(text, "\n  {}: ", path.display());

@@ -111,6 +111,24 @@ fn every_example_config_is_valid_and_warning_free() {
 }
 
 #[test]
+fn windows_line_endings_and_a_utf8_bom_are_fine() {
+    let crlf = BASE.replace('\n', "\r\n");
+    assert_eq!(load_text(&crlf).unwrap().s3, load_text(BASE).unwrap().s3);
+    let bom = format!("\u{feff}{BASE}");
+    assert_eq!(
+        load_text(&bom).unwrap().client,
+        load_text(BASE).unwrap().client
+    );
+    let problem = only_problem(
+        &crlf.replace("env: prod", "env: prd"),
+        7,
+        8,
+        "environment.env",
+    );
+    assert_eq!(problem.value.as_deref(), Some("prd"));
+}
+
+#[test]
 fn defaults_when_optional_keys_are_left_out() {
     let text = "client:\n  company_name: A\n  company_prefix: a\n  account_id: \"000000000001\"\n  tenant_id: \"0001\"\nenvironment:\n  env: dev\n  region: eu-west-1\n";
     let config = load_text(text).unwrap();

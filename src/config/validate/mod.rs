@@ -392,28 +392,7 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
     });
 
     let get = |key: &str| s3.and_then(|s| s.get(key));
-    let bucket_name_override = c.optional(s3, "bucket_name_override").and_then(|text| {
-        let Some((name, pos)) = text else {
-            return Ok(None);
-        };
-        let checked = crate::naming::validate_bucket_name(&name).map_err(|error| {
-            let rule = match error {
-                crate::naming::NameError::BucketInvalid { rule, .. } => rule.to_owned(),
-                crate::naming::NameError::BucketTooLong { len, .. } => format!(
-                    "is {len} characters, over S3's limit of {}",
-                    crate::naming::BUCKET_NAME_MAX
-                ),
-                other => other.to_string(),
-            };
-            Violation {
-                rule: format!("is not a valid S3 bucket name: {rule}"),
-                fix: "use 3-63 lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit; or write \"\" for the derived name".to_owned(),
-            }
-        });
-        c.check("s3.bucket_name_override", pos, &name, checked)
-            .map(|()| Some(name))
-            .ok_or(())
-    });
+    let bucket_name_override = c.bucket_name_override(s3);
     let versioning = c.versioning(get("versioning"));
     let lifecycle = c
         .optional(s3, "lifecycle_policy")
