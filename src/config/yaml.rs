@@ -4,8 +4,9 @@
 //! and value, and whether a scalar was quoted (so `account_id: 012345678901`, which YAML reads as
 //! a number, can be told from `account_id: "012345678901"`).
 //!
-//! This module also enforces the whole-file rules: valid UTF-8, one document, a mapping at the top,
-//! no duplicate keys, plain keys only, bounded nesting, and no anchors or aliases.
+//! This module also enforces the whole-file rules that need the parser: well-formed YAML, one
+//! document, a mapping at the top, no duplicate keys, plain keys only, bounded nesting, and no
+//! anchors or aliases. (Size and UTF-8 are checked by `config` before parsing.)
 //!
 //! **Anchors and aliases are rejected outright.** A site config is a dozen lines; nothing in it
 //! needs reuse, and refusing `&name`/`*name` removes the alias-bomb attack ("billion laughs")
