@@ -26,7 +26,7 @@ pub struct MotoServer {
     /// Held open: the launcher exits when it reads EOF.
     _stdin: ChildStdin,
     /// The launcher's stderr (a file, so a chatty server can never block on a full pipe).
-    _stderr_file: tempfile::NamedTempFile,
+    stderr_file: tempfile::NamedTempFile,
     /// The server's working folder: moto's ValidateTemplate writes `file.tmp` into its cwd, so
     /// servers running in parallel must not share one (nor write into the repository).
     _cwd: tempfile::TempDir,
@@ -128,10 +128,20 @@ impl MotoServer {
             endpoint: format!("http://127.0.0.1:{port}"),
             child,
             _stdin: stdin,
-            _stderr_file: stderr_file,
+            stderr_file,
             _cwd: cwd,
             empty_aws_file,
         }
+    }
+
+    /// What the server wrote to stderr so far (warnings and tracebacks; no per-request lines).
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        let _ = self
+            .stderr_file
+            .reopen()
+            .and_then(|mut f| f.read_to_string(&mut text));
+        text
     }
 
     /// Environment for a process that should talk to this server with test credentials.
@@ -234,9 +244,27 @@ print(" ".join([vpc] + tables))
 }
 
 impl Drop for MotoServer {
+    /// Kill the server. When the test is failing, show the end of the server's log (moto's
+    /// tracebacks explain an HTTP 500) in the test's output.
+    // Test support, not product output: libtest captures this and shows it with the failure.
+    #[allow(clippy::print_stderr, clippy::disallowed_macros)]
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            if !log.trim().is_empty() {
+                let tail_start = log.len().saturating_sub(6000);
+                let tail_start = (tail_start..log.len())
+                    .find(|&i| log.is_char_boundary(i))
+                    .unwrap_or(0);
+                eprintln!(
+                    "--- moto server log ({}), last part ---\n{}",
+                    self.endpoint,
+                    &log[tail_start..]
+                );
+            }
+        }
     }
 }
 
