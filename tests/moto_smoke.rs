@@ -1059,3 +1059,25 @@ async fn failed_create_rolls_back_the_stack() {
         .unwrap();
     assert!(!stack_exists(&aws.cfn, "smoke-taken").await);
 }
+
+/// `command` runs the tool binary in the working folder with the server's environment.
+#[test]
+fn command_runs_the_binary_in_the_workdir() {
+    let moto = MotoServer::start();
+    let work = support::Workdir::new();
+    let output = moto
+        .command(work.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(text.starts_with("s3-provisioner "), "{text}");
+    let envs: Vec<(String, String)> = moto.env();
+    assert!(
+        envs.iter()
+            .any(|(k, v)| k == "AWS_ENDPOINT_URL" && *v == moto.endpoint)
+    );
+}
