@@ -8,14 +8,6 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// Actions whose implementation has not landed in this branch yet: they must fail with exit 1
-/// and say so. Remove an action from this list when it lands (an empty list is fine).
-const NOT_YET_AVAILABLE: &[&str] = &[
-    "create-prov-template",
-    "validate-prov-template",
-    "create-policy",
-];
-
 /// The actions that never call AWS.
 const LOCAL_ACTIONS: &[&str] = &[
     "validate-config",
@@ -332,27 +324,9 @@ fn local_actions_run_without_aws_and_exit_0_or_2() {
             .unwrap();
         let code = output.status.code();
         let stderr = stderr_of(&output);
-        let not_landed = code == Some(1) && stderr.contains("is not available in this version");
         assert!(
-            matches!(code, Some(0 | 2)) || not_landed,
+            matches!(code, Some(0 | 2)),
             "{action}: exit {code:?}\n{stderr}"
-        );
-    }
-}
-
-#[test]
-fn actions_not_yet_available_fail_clearly() {
-    let work = site();
-    for action in NOT_YET_AVAILABLE {
-        let output = provisioner(work.path())
-            .args(["--config", SHARED_SITE, "--action", action])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{action}");
-        assert!(
-            stderr_of(&output).contains(&format!("{action} is not available in this version")),
-            "{action}: {}",
-            stderr_of(&output)
         );
     }
 }

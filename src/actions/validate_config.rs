@@ -14,11 +14,6 @@ use crate::config::{ValidConfig, Warning};
 use crate::naming::{self, Deployment};
 use crate::output::Style;
 
-/// The tool's tag naming the deployment that owns a resource (SPEC §5).
-const DEPLOYMENT_TAG: &str = "s3-provisioner:deployment";
-/// The tool's tag marking what manages a resource.
-const MANAGED_BY_TAG: &str = "s3-provisioner:managed-by";
-
 /// The `result` of the JSON document: the same facts as the text output.
 #[derive(Debug, Serialize)]
 pub struct ValidateConfigResult {
@@ -98,9 +93,10 @@ pub fn summarise(
     templates_dir: &Path,
     policies_dir: &Path,
 ) -> ValidateConfigResult {
-    let mut tags = config.s3.tags.clone();
-    tags.insert(DEPLOYMENT_TAG.to_owned(), deployment.name.clone());
-    tags.insert(MANAGED_BY_TAG.to_owned(), crate::TOOL.to_owned());
+    // The same tags the template puts on the bucket and the stack.
+    let tags = crate::template::stack_tags(config, deployment)
+        .into_iter()
+        .collect();
     let preset = config.s3.lifecycle_policy;
     ValidateConfigResult {
         valid: true,

@@ -2,16 +2,12 @@
 //!
 //! Every rule is scoped to `solutions/` (so the tool's own `_provisioner/` objects are never
 //! transitioned or expired), is enabled, and aborts incomplete multipart uploads after
-//! [`ABORT_INCOMPLETE_MULTIPART_DAYS`] days. Noncurrent-version rules are added only when versioning
+//! `config::lifecycle::ABORT_INCOMPLETE_UPLOAD_DAYS` days. Noncurrent-version rules are added only when versioning
 //! is on: on an unversioned bucket they would do nothing and only confuse a reader.
 
 use serde::Serialize;
 
-use crate::blueprint::SOLUTIONS_PREFIX;
-use crate::config::LifecyclePreset;
-
-/// Days after which an unfinished multipart upload is aborted, in every preset.
-pub const ABORT_INCOMPLETE_MULTIPART_DAYS: u32 = 7;
+use crate::config::{LifecyclePreset, lifecycle};
 
 /// `LifecycleConfiguration` of an `AWS::S3::Bucket`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +52,8 @@ pub struct AbortIncompleteMultipartUpload {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Transition {
-    pub storage_class: StorageClass,
+    /// The S3 storage class (`STANDARD_IA`, `GLACIER`).
+    pub storage_class: &'static str,
     pub transition_in_days: u32,
 }
 
@@ -67,64 +64,39 @@ pub struct NoncurrentVersionExpiration {
     pub noncurrent_days: u32,
 }
 
-/// Storage classes the presets use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum StorageClass {
-    StandardIa,
-    Glacier,
-}
-
-impl StorageClass {
-    /// The S3 spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageClass::StandardIa => "STANDARD_IA",
-            StorageClass::Glacier => "GLACIER",
-        }
-    }
-}
-
 /// The lifecycle configuration of `preset` (`None` for the `none` preset).
 pub fn lifecycle_configuration(
     preset: LifecyclePreset,
     versioning: bool,
 ) -> Option<LifecycleConfiguration> {
-    let transition = |storage_class, transition_in_days| Transition {
-        storage_class,
-        transition_in_days,
-    };
-    // (current transitions, current expiration, noncurrent transitions, noncurrent expiration)
-    let (transitions, expiration, noncurrent_transitions, noncurrent_expiration) = match preset {
-        LifecyclePreset::None => return None,
-        LifecyclePreset::MlOptimized => {
-            let steps = vec![
-                transition(StorageClass::StandardIa, 30),
-                transition(StorageClass::Glacier, 90),
-            ];
-            (steps.clone(), None, steps, None)
-        }
-        LifecyclePreset::Compliance => {
-            let steps = vec![transition(StorageClass::Glacier, 90)];
-            (steps.clone(), Some(2555), steps, Some(2555))
-        }
-        LifecyclePreset::Development => (Vec::new(), Some(90), Vec::new(), Some(30)),
+    // The presets themselves live in one table (`config::lifecycle`), shared with
+    // validate-config's description and the live drift check.
+    let preset_rule = preset.rule()?;
+    let transitions = |steps: &[lifecycle::Transition]| -> Vec<Transition> {
+        steps
+            .iter()
+            .map(|step| Transition {
+                storage_class: step.storage_class,
+                transition_in_days: step.days,
+            })
+            .collect()
     };
     let rule = LifecycleRule {
-        id: preset.as_str().to_owned(),
+        id: preset_rule.id.to_owned(),
         status: RuleStatus::Enabled,
-        prefix: SOLUTIONS_PREFIX.to_owned(),
+        prefix: preset_rule.prefix.to_owned(),
         abort_incomplete_multipart_upload: AbortIncompleteMultipartUpload {
-            days_after_initiation: ABORT_INCOMPLETE_MULTIPART_DAYS,
+            days_after_initiation: preset_rule.abort_incomplete_upload_days,
         },
-        transitions,
-        expiration_in_days: expiration,
+        transitions: transitions(preset_rule.transitions),
+        expiration_in_days: preset_rule.expiration_days,
         noncurrent_version_transitions: if versioning {
-            noncurrent_transitions
+            transitions(preset_rule.noncurrent_transitions)
         } else {
             Vec::new()
         },
-        noncurrent_version_expiration: noncurrent_expiration
+        noncurrent_version_expiration: preset_rule
+            .noncurrent_expiration_days
             .filter(|_| versioning)
             .map(|noncurrent_days| NoncurrentVersionExpiration { noncurrent_days }),
     };
@@ -185,7 +157,7 @@ mod tests {
         let days: Vec<_> = ml.rules[0]
             .transitions
             .iter()
-            .map(|t| (t.storage_class.as_str(), t.transition_in_days))
+            .map(|t| (t.storage_class, t.transition_in_days))
             .collect();
         assert_eq!(days, [("STANDARD_IA", 30), ("GLACIER", 90)]);
         assert_eq!(ml.rules[0].expiration_in_days, None);
