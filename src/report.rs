@@ -50,9 +50,9 @@ pub fn write(
         })
         .find(|(log, json)| !log.exists() && !json.exists())
         .context("no unused report file name is left")?;
-    crate::fsutil::write_atomic(&log, render_log(lines).as_bytes())
+    crate::fsutil::write_atomic_unsynced(&log, render_log(lines).as_bytes())
         .with_context(|| format!("writing report {}", log.display()))?;
-    crate::fsutil::write_atomic(&json, format!("{document}\n").as_bytes())
+    crate::fsutil::write_atomic_unsynced(&json, format!("{document}\n").as_bytes())
         .with_context(|| format!("writing report {}", json.display()))?;
     Ok(ReportPaths { log, json })
 }
