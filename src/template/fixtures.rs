@@ -1,0 +1,124 @@
+//! Config literals mirroring the example configs of `configs/` (SPEC §13), for template tests.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::config::{
+    Client, Env, Environment, LifecyclePreset, S3Settings, ValidConfig, VpcSettings,
+};
+
+/// A config with the given identity and settings.
+pub fn config(
+    prefix: &str,
+    env: Env,
+    tenant: &str,
+    region: &str,
+    lifecycle: LifecyclePreset,
+    versioning: bool,
+) -> ValidConfig {
+    ValidConfig {
+        source: PathBuf::from(format!(
+            "configs/{prefix}-{}-{tenant}-{region}-s3.yaml",
+            env.as_str()
+        )),
+        client: Client {
+            company_name: "Edge Corp".to_owned(),
+            company_prefix: prefix.to_owned(),
+            account_id: "123456789012".to_owned(),
+            tenant_id: tenant.to_owned(),
+        },
+        environment: Environment {
+            env,
+            region: region.to_owned(),
+        },
+        s3: S3Settings {
+            bucket_name_override: None,
+            versioning,
+            lifecycle_policy: lifecycle,
+            vpc: None,
+            tags: BTreeMap::from([
+                ("Owner".to_owned(), "data-science".to_owned()),
+                ("Purpose".to_owned(), "ML Solutions Portfolio".to_owned()),
+            ]),
+        },
+        warnings: Vec::new(),
+    }
+}
+
+/// `configs/edge-prod-b001-us-west-1-s3.yaml`: the shared bucket site of the seed guide.
+pub fn shared_site() -> ValidConfig {
+    config(
+        "edge",
+        Env::Prod,
+        "b001",
+        "us-west-1",
+        LifecyclePreset::MlOptimized,
+        true,
+    )
+}
+
+/// `configs/edge-prod-b001-us-west-1-recommendation-engine-s3.yaml`: a dedicated bucket for
+/// `recommendation-engine`, named by `bucket_name_override` (seed guide, Pattern B).
+pub fn dedicated_site() -> ValidConfig {
+    let mut config = shared_site();
+    config.source = PathBuf::from("configs/edge-prod-b001-us-west-1-recommendation-engine-s3.yaml");
+    config.s3.bucket_name_override =
+        Some("edge-prod-b001-us-west-1-recommendation-engine-s3".to_owned());
+    config
+}
+
+/// A VPC site: gateway endpoint attached to two route tables.
+pub fn vpc_site() -> ValidConfig {
+    let mut config = config(
+        "edge",
+        Env::Prod,
+        "b002",
+        "eu-west-1",
+        LifecyclePreset::MlOptimized,
+        true,
+    );
+    config.s3.vpc = Some(VpcSettings {
+        vpc_id: "vpc-0a1b2c3d4e5f67890".to_owned(),
+        route_table_ids: vec![
+            "rtb-0123456789abcdef0".to_owned(),
+            "rtb-0fedcba9876543210".to_owned(),
+        ],
+    });
+    config
+}
+
+/// The `compliance` preset site.
+pub fn compliance_site() -> ValidConfig {
+    config(
+        "edge",
+        Env::Prod,
+        "b003",
+        "us-east-1",
+        LifecyclePreset::Compliance,
+        true,
+    )
+}
+
+/// The `development` preset site (versioning off).
+pub fn development_site() -> ValidConfig {
+    config(
+        "edge",
+        Env::Dev,
+        "b001",
+        "us-west-2",
+        LifecyclePreset::Development,
+        false,
+    )
+}
+
+/// The `none` preset site (versioning off).
+pub fn none_site() -> ValidConfig {
+    config(
+        "edge",
+        Env::Staging,
+        "b001",
+        "us-east-2",
+        LifecyclePreset::None,
+        false,
+    )
+}
