@@ -511,7 +511,37 @@ def patch_stack_delete() -> None:
             original_delete_stack(self, stack.stack_id)
 
     backend_class.delete_stack = delete_stack
+    patch_change_set_execute(backend_class)
     backend_class._s3p_patched = True
+
+
+def patch_change_set_execute(backend_class: Any) -> None:
+    """Executing a change set updates the stack's outputs, description and tags, and removes the
+    stack's change sets, as on AWS.
+
+    moto applies the change set's resources but keeps the Outputs it computed when the stack was
+    created (none, for a stack made by a CREATE change set) and the old stack tags, so
+    DescribeStacks would show no BucketName output and stale tags; and it keeps every executed
+    change set, where AWS deletes all change sets of a stack once one of them is executed."""
+    original_execute = backend_class.execute_change_set
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: Any = None) -> None:
+        original_execute(self, change_set_name, stack_name)
+        change_set = self.change_sets.get(change_set_name) or next(
+            cs for cs in self.change_sets.values() if cs.change_set_name == change_set_name
+        )
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+        stack.description = stack.template_dict.get("Description")
+        if change_set.tags is not None:
+            stack.tags = dict(change_set.tags)
+        for change_set_id in [
+            cs_id for cs_id, cs in self.change_sets.items() if cs.stack_id == stack.stack_id
+        ]:
+            del self.change_sets[change_set_id]
+
+    backend_class.execute_change_set = execute_change_set
 
 
 class _PatchStackDeleteOnImport:

@@ -176,9 +176,12 @@ pub async fn deploy(
         }
     }
 
-    // The bucket name must be free (new stack, or a stack moving to a new bucket name) or ours.
-    let current_bucket = existing.as_ref().and_then(|s| s.output("BucketName"));
-    if current_bucket != Some(deployment.bucket_name.as_str()) {
+    // A new bucket name (new stack, or a stack moving to another name) must be free.
+    let renaming = existing
+        .as_ref()
+        .and_then(|s| s.output("BucketName"))
+        .is_some_and(|current| current != deployment.bucket_name);
+    if existing.is_none() || renaming {
         check_bucket_is_free(aws, deployment).await?;
     }
 
@@ -262,6 +265,7 @@ pub async fn deploy(
     };
     if let Err(refusal) = out.confirm(request.force, &question) {
         discard_change_set(out, aws, &details.handle).await;
+        out.info("The change set was deleted; nothing was changed", &[]);
         return Err(refusal);
     }
 
@@ -413,6 +417,14 @@ pub async fn watch(
         .await
     };
     display.finish();
+    out.debug(
+        "stopped following the stack",
+        &[
+            ("stack", &stack_name_of(&stack)),
+            ("cloudformation_calls", &cursor.api_calls),
+            ("events", &cursor.seen.len()),
+        ],
+    );
     result.unwrap_or_else(|| {
         let name = stack_name_of(&stack);
         Err(Interrupted(format!(
