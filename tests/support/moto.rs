@@ -27,6 +27,9 @@ pub struct MotoServer {
     _stdin: ChildStdin,
     /// The launcher's stderr (a file, so a chatty server can never block on a full pipe).
     _stderr_file: tempfile::NamedTempFile,
+    /// The server's working folder: moto's ValidateTemplate writes `file.tmp` into its cwd, so
+    /// servers running in parallel must not share one (nor write into the repository).
+    _cwd: tempfile::TempDir,
     /// Empty AWS config/credentials file, so no developer profile leaks into the tool.
     empty_aws_file: tempfile::NamedTempFile,
 }
@@ -55,8 +58,13 @@ impl MotoServer {
         );
         let launcher = manifest_dir().join("tests/support/moto_launcher.py");
         let stderr_file = tempfile::NamedTempFile::new().expect("temp file for moto's stderr");
+        let cwd = tempfile::Builder::new()
+            .prefix("s3p-moto-")
+            .tempdir()
+            .expect("temp working folder for moto");
         let mut child = Command::new(&python)
             .arg(&launcher)
+            .current_dir(cwd.path())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -121,6 +129,7 @@ impl MotoServer {
             child,
             _stdin: stdin,
             _stderr_file: stderr_file,
+            _cwd: cwd,
             empty_aws_file,
         }
     }
@@ -179,6 +188,43 @@ impl MotoServer {
             ))
             .load()
             .await
+    }
+
+    /// Create a VPC with `route_tables` route tables in this server's EC2 (the tool has no EC2
+    /// client; moto's `AWS::EC2::VPCEndpoint` needs the VPC to exist, as AWS does). Returns the
+    /// VPC id and the route table ids (moto ids match the config rules: `vpc-`/`rtb-` + 17 hex).
+    pub fn create_vpc(&self, region: &str, route_tables: usize) -> (String, Vec<String>) {
+        const SCRIPT: &str = r#"
+import sys, boto3
+endpoint, region, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region,
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(count)]
+print(" ".join([vpc] + tables))
+"#;
+        let output = Command::new(python())
+            .args([
+                "-c",
+                SCRIPT,
+                &self.endpoint,
+                region,
+                &route_tables.to_string(),
+            ])
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .output()
+            .expect("run the venv python to create a VPC in moto");
+        assert!(
+            output.status.success(),
+            "creating a VPC in moto failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).expect("VPC ids are UTF-8");
+        let mut ids = text.split_whitespace().map(str::to_owned);
+        let vpc = ids.next().expect("a VPC id");
+        (vpc, ids.collect())
     }
 
     /// The tool's clients, built the way the tool builds them, pointing at this server.
