@@ -416,7 +416,7 @@ pub async fn watch(
         ))
         .await
     };
-    display.finish();
+    display.finish(out);
     out.debug(
         "stopped following the stack",
         &[
