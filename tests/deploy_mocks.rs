@@ -521,3 +521,44 @@ async fn a_stack_of_another_deployment_is_refused() {
     assert!(format!("{error:#}").contains("belongs to deployment `someone-else`"));
     assert_eq!(create_change_set.num_calls(), 0);
 }
+
+#[tokio::test]
+async fn waiting_past_the_timeout_says_the_operation_continues_and_how_to_check_it() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateInProgress)));
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| {
+            events(vec![event(
+                "e1",
+                OLD_ID,
+                STACK,
+                ResourceStatus::UpdateInProgress,
+                None,
+            )])
+        });
+    let aws = clients(&[&describe, &stack_events], &[]);
+    let mut cursor = cfn::EventCursor::since(OLD_ID, time::OffsetDateTime::UNIX_EPOCH);
+    let (mut out, _) = output();
+    let error = engine::watch(
+        &mut out,
+        &aws,
+        &mut cursor,
+        cfn::Poller::immediate(Duration::ZERO),
+    )
+    .await
+    .unwrap_err();
+    let timeout = error
+        .downcast_ref::<cfn::WaitTimeout>()
+        .expect("a WaitTimeout");
+    assert_eq!(timeout.status, "UPDATE_IN_PROGRESS");
+    let message = error.to_string();
+    assert!(
+        message.contains("continues inside CloudFormation"),
+        "{message}"
+    );
+    assert!(
+        message.contains("aws cloudformation describe-stacks --stack-name edge-prod-b001-us-west-1-s3-stack --region us-west-1"),
+        "{message}"
+    );
+    assert_eq!(status_for_error(&error), ExitStatus::Failure);
+}

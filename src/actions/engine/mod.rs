@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::aws::cfn::{
     self, ChangeSetDetails, ChangeSetHandle, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest,
-    EventCursor, Poller, ResourceChange, StackInfo, StackStatus,
+    EventCursor, Poller, ResourceChange, StackInfo, StackStatus, stack_name_of,
 };
 use crate::aws::s3::{self, BucketCheck};
 use crate::aws::{AwsClients, DEPLOYMENT_TAG};
@@ -520,14 +520,6 @@ fn reason_suffix(reason: Option<&str>) -> String {
     reason
         .filter(|r| !r.is_empty())
         .map_or_else(String::new, |r| format!(" ({r})"))
-}
-
-/// The stack name inside a stack id (`arn:…:stack/NAME/uuid`), or the text itself.
-fn stack_name_of(stack: &str) -> &str {
-    stack
-        .strip_prefix("arn:")
-        .and_then(|rest| rest.split('/').nth(1))
-        .unwrap_or(stack)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::aws::cfn::stack_name_of;
 use crate::exit::{ExitStatus, status_for_error};
 use crate::naming::Pattern;
 

@@ -243,7 +243,7 @@ pub async fn wait_stack(
         if started.elapsed() >= poller.max_wait {
             return Err(WaitTimeout {
                 what: "the operation",
-                stack: cursor.stack.clone(),
+                stack: super::stack_name_of(&cursor.stack).to_owned(),
                 region: region.to_owned(),
                 status: last_status,
                 waited_secs: started.elapsed().as_secs(),
