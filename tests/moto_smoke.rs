@@ -968,3 +968,116 @@ async fn versions_batches_and_multipart_uploads_through_the_rust_sdk() {
 
     aws.s3.delete_bucket().bucket(bucket).send().await.unwrap();
 }
+
+/// moto has no drift detection; the harness makes it fail at once with a non-retryable
+/// `NotImplemented` (HTTP 501) instead of a retried HTTP 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_detection_is_reported_as_not_implemented() {
+    let moto = MotoServer::start();
+    let aws = moto.clients(REGION).await;
+    aws.cfn
+        .create_stack()
+        .stack_name("smoke-drift")
+        .template_body(deployment_template("edge-smoke-drift", "Enabled", None))
+        .send()
+        .await
+        .unwrap();
+    let error = aws
+        .cfn
+        .detect_stack_drift()
+        .stack_name("smoke-drift")
+        .send()
+        .await
+        .unwrap_err();
+    let raw_status = error.raw_response().map(|r| r.status().as_u16());
+    let error = error.into_service_error();
+    assert_eq!(error.meta().code(), Some("NotImplemented"));
+    assert_eq!(raw_status, Some(501));
+    let error = aws
+        .cfn
+        .describe_stack_resource_drifts()
+        .stack_name("smoke-drift")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(error.meta().code(), Some("NotImplemented"));
+}
+
+/// A resource that fails to create fails the stack (ROLLBACK_COMPLETE), not the API call, and
+/// what was created is rolled back — the state the tool's create-bucket must handle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_create_rolls_back_the_stack() {
+    let moto = MotoServer::start();
+    let aws = moto.clients(REGION).await;
+    aws.s3
+        .create_bucket()
+        .bucket("edge-smoke-taken")
+        .send()
+        .await
+        .unwrap();
+    aws.cfn
+        .create_stack()
+        .stack_name("smoke-taken")
+        .template_body(deployment_template("edge-smoke-taken", "Enabled", None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_for_stack(&aws.cfn, "smoke-taken").await,
+        StackStatus::RollbackComplete
+    );
+    let events = aws
+        .cfn
+        .describe_stack_events()
+        .stack_name("smoke-taken")
+        .send()
+        .await
+        .unwrap();
+    let failed = events
+        .stack_events()
+        .iter()
+        .find(|e| {
+            e.resource_status()
+                .map(aws_sdk_cloudformation::types::ResourceStatus::as_str)
+                == Some("CREATE_FAILED")
+        })
+        .expect("a CREATE_FAILED event");
+    assert!(
+        failed
+            .resource_status_reason()
+            .unwrap()
+            .contains("not available"),
+        "{failed:?}"
+    );
+    // ROLLBACK_COMPLETE stacks can only be deleted.
+    aws.cfn
+        .delete_stack()
+        .stack_name("smoke-taken")
+        .send()
+        .await
+        .unwrap();
+    assert!(!stack_exists(&aws.cfn, "smoke-taken").await);
+}
+
+/// `command` runs the tool binary in the working folder with the server's environment.
+#[test]
+fn command_runs_the_binary_in_the_workdir() {
+    let moto = MotoServer::start();
+    let work = support::Workdir::new();
+    let output = moto
+        .command(work.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(text.starts_with("s3-provisioner "), "{text}");
+    let envs: Vec<(String, String)> = moto.env();
+    assert!(
+        envs.iter()
+            .any(|(k, v)| k == "AWS_ENDPOINT_URL" && *v == moto.endpoint)
+    );
+}

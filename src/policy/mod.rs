@@ -269,8 +269,8 @@ pub fn applicable_operations(config: &ValidConfig) -> impl Iterator<Item = &'sta
         .filter(move |op| !op.scope.needs_vpc() || has_vpc)
 }
 
-/// The least-privilege operator policy for `config`: one statement per scope in use, in
-/// [`Scope::ALL`] order, each with its sorted, distinct actions.
+/// The least-privilege operator policy for `config`: one statement per scope in use, in [`Scope`]
+/// declaration order, each with its sorted, distinct actions.
 pub fn generate(config: &ValidConfig) -> PolicyDocument {
     let site = SiteResources::new(config);
     let mut actions: BTreeMap<Scope, BTreeSet<&'static str>> = BTreeMap::new();

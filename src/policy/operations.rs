@@ -90,20 +90,6 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Every scope, in policy order.
-    pub const ALL: [Scope; 10] = [
-        Scope::NoPermission,
-        Scope::Stack,
-        Scope::StackTags,
-        Scope::CloudFormationAny,
-        Scope::Bucket,
-        Scope::Object,
-        Scope::Parameter,
-        Scope::VpcEndpointAttach,
-        Scope::VpcEndpoint,
-        Scope::Ec2Any,
-    ];
-
     /// Whether operations in this scope happen only when the config has a VPC endpoint.
     pub fn needs_vpc(self) -> bool {
         matches!(

@@ -91,6 +91,87 @@ fn every_row_names_iam_actions_of_its_own_service() {
 }
 
 #[test]
+fn the_table_lists_the_tools_own_calls_with_their_iam_names() {
+    // SPEC §9/§10 calls, with the IAM action each needs where the name differs from the API.
+    let expected: &[(&str, &[&str])] = &[
+        ("GetCallerIdentity", &[]),
+        ("DescribeStacks", &["cloudformation:DescribeStacks"]),
+        ("CreateChangeSet", &["cloudformation:CreateChangeSet"]),
+        ("DescribeChangeSet", &["cloudformation:DescribeChangeSet"]),
+        ("ExecuteChangeSet", &["cloudformation:ExecuteChangeSet"]),
+        ("DeleteChangeSet", &["cloudformation:DeleteChangeSet"]),
+        ("ListChangeSets", &["cloudformation:ListChangeSets"]),
+        (
+            "DescribeStackEvents",
+            &["cloudformation:DescribeStackEvents"],
+        ),
+        (
+            "DescribeStackResources",
+            &["cloudformation:DescribeStackResources"],
+        ),
+        ("ListStackResources", &["cloudformation:ListStackResources"]),
+        ("GetTemplate", &["cloudformation:GetTemplate"]),
+        ("DeleteStack", &["cloudformation:DeleteStack"]),
+        ("ValidateTemplate", &["cloudformation:ValidateTemplate"]),
+        (
+            "DetectStackDrift",
+            &[
+                "cloudformation:DetectStackDrift",
+                "cloudformation:DetectStackResourceDrift",
+            ],
+        ),
+        (
+            "DescribeStackDriftDetectionStatus",
+            &["cloudformation:DescribeStackDriftDetectionStatus"],
+        ),
+        (
+            "DescribeStackResourceDrifts",
+            &["cloudformation:DescribeStackResourceDrifts"],
+        ),
+        ("HeadBucket", &["s3:ListBucket"]),
+        ("GetBucketLocation", &["s3:GetBucketLocation"]),
+        ("ListObjectsV2", &["s3:ListBucket"]),
+        ("PutObject", &["s3:PutObject"]),
+        ("HeadObject", &["s3:GetObject"]),
+        ("GetObject", &["s3:GetObject"]),
+        ("ListObjectVersions", &["s3:ListBucketVersions"]),
+        (
+            "DeleteObjects",
+            &["s3:DeleteObject", "s3:DeleteObjectVersion"],
+        ),
+        ("ListMultipartUploads", &["s3:ListBucketMultipartUploads"]),
+        ("AbortMultipartUpload", &["s3:AbortMultipartUpload"]),
+        ("GetBucketVersioning", &["s3:GetBucketVersioning"]),
+        ("GetBucketEncryption", &["s3:GetEncryptionConfiguration"]),
+        ("GetPublicAccessBlock", &["s3:GetBucketPublicAccessBlock"]),
+        (
+            "GetBucketOwnershipControls",
+            &["s3:GetBucketOwnershipControls"],
+        ),
+        (
+            "GetBucketLifecycleConfiguration",
+            &["s3:GetLifecycleConfiguration"],
+        ),
+        ("GetBucketTagging", &["s3:GetBucketTagging"]),
+        ("GetBucketPolicy", &["s3:GetBucketPolicy"]),
+        (
+            "GetObjectLockConfiguration",
+            &["s3:GetBucketObjectLockConfiguration"],
+        ),
+        ("DeleteBucket", &["s3:DeleteBucket"]),
+        ("GetParameter", &["ssm:GetParameter"]),
+        ("GetParameters", &["ssm:GetParameters"]),
+    ];
+    for (api, actions) in expected {
+        let row = OPERATIONS
+            .iter()
+            .find(|op| op.caller == Caller::Tool && op.api == *api)
+            .unwrap_or_else(|| panic!("the tool's call {api} is missing from OPERATIONS"));
+        assert_eq!(row.actions, *actions, "{api}");
+    }
+}
+
+#[test]
 fn the_policy_allows_every_operation_on_every_resource_it_touches() {
     for config in [shared_config(), vpc_config(), override_config()] {
         let policy = generate(&config);

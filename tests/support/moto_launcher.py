@@ -30,9 +30,10 @@ S3
 * GetBucketVersioning, ListParts and GetBucketAccelerateConfiguration answered with an
   ``<OperationResponse>`` XML root that the Rust SDK rejects; they now use S3's root elements.
 
-CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, ExecuteChangeSet Outputs and
+CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, rollbacks, ExecuteChangeSet Outputs and
 tags, change sets looked up within their stack, DescribeChangeSet Details with before/after
-values, readable ValidateTemplate errors.
+values, readable ValidateTemplate errors, and an immediate non-retryable 501 NotImplemented for
+the drift-detection operations moto lacks (it answered a retryable HTTP 500).
 
 moto.cloudformation is deliberately NOT imported here: it imports every moto service and costs
 ~1.5 s of CPU that tests without CloudFormation should not pay. The BucketPolicy model only has to
@@ -503,6 +504,8 @@ def patch_cloudformation() -> None:
 
     * a stack whose resource fails to delete ends DELETE_FAILED and stays listed, as on AWS
       (moto pops the stack first, so the error answered HTTP 500 and the stack vanished);
+    * a resource that fails to create or update fails the stack (ROLLBACK_COMPLETE /
+      UPDATE_ROLLBACK_COMPLETE) instead of failing the CreateStack / ExecuteChangeSet call;
     * ExecuteChangeSet refreshes the stack's Outputs and Description (moto computed them when the
       REVIEW_IN_PROGRESS stack was created, from no resources: DescribeStacks showed no Outputs)
       and applies an UPDATE change set's Tags to the stack; then it removes the stack's change
@@ -512,7 +515,8 @@ def patch_cloudformation() -> None:
     * DescribeChangeSet lists, per Modify, the changed properties with before/after values
       (Details, Scope, Replacement), as AWS does with IncludePropertyValues;
     * ValidateTemplate errors read "Template format error: ..." (moto said "Stack with id <the
-      finding> does not exist").
+      finding> does not exist");
+    * drift detection (not implemented by moto) answers 501 NotImplemented at once.
     """
     from moto.cloudformation import models as cfn_models
     from moto.cloudformation import responses as cfn_responses
@@ -533,6 +537,10 @@ def patch_cloudformation() -> None:
         ]
         for stack in stacks:
             try:
+                stack.outputs  # noqa: B018 - resolve and cache the outputs while resources exist
+            except Exception:  # noqa: BLE001 - a stack whose outputs cannot resolve keeps none
+                pass
+            try:
                 stack.resource_map.delete()
             except Exception as error:  # noqa: BLE001 - any resource failure fails the stack
                 reason = getattr(error, "message", None) or str(error)
@@ -542,19 +550,86 @@ def patch_cloudformation() -> None:
                     resource_status_reason=f"The following resource(s) failed to delete: {reason}",
                 )
                 stack.status = "DELETE_FAILED"
+                freeze(stack, keep_outputs=True)
                 continue
             # Resources are gone: moto's own delete_stack now finds nothing left to delete and
             # does its bookkeeping (events, exports, deleted_stacks).
             original_delete_stack(self, stack.stack_id)
+            freeze(stack, keep_outputs=False)
 
     backend_class.delete_stack = delete_stack
+
+    parsing = sys.modules["moto.cloudformation.parsing"]
+    resource_map_class = parsing.ResourceMap
+
+    def freeze(stack: Any, keep_outputs: bool) -> None:
+        """moto's ResourceMap creates a resource whenever one is looked up and is missing, so
+        reading a deleted or rolled-back stack (DescribeStacks outputs, ListStackResources)
+        re-created its deleted resources or failed with HTTP 500. A frozen map only reports
+        the resources that exist; outputs keep their resolved values (DELETE_FAILED) or go."""
+        stack.resource_map.s3p_frozen = True
+        if not keep_outputs:
+            stack.output_map = parsing.OutputMap(stack.resource_map, {"Outputs": {}}, stack.stack_id)
+
+    original_getitem = resource_map_class.__getitem__
+    original_iter = resource_map_class.__iter__
+
+    def getitem(self: Any, key: str) -> Any:
+        if getattr(self, "s3p_frozen", False) and key not in self._parsed_resources:
+            raise KeyError(key)
+        return original_getitem(self, key)
+
+    def iterate(self: Any) -> Any:
+        if getattr(self, "s3p_frozen", False):
+            return iter([key for key in self.resources if key in self._parsed_resources])
+        return original_iter(self)
+
+    resource_map_class.__getitem__ = getitem
+    resource_map_class.__iter__ = iterate
+
+    def roll_back(stack: Any, operation: str, error: Exception) -> None:
+        """A resource failed: record it and roll back as CloudFormation does. A failed create
+        deletes what it created (Retain resources stay) and ends ROLLBACK_COMPLETE; a failed update
+        ends UPDATE_ROLLBACK_COMPLETE (moto cannot restore the previous resource state)."""
+        reason = getattr(error, "message", None) or str(error) or type(error).__name__
+        stack._add_stack_event(f"{operation}_FAILED", resource_status_reason=reason)
+        prefix = "" if operation == "CREATE" else "UPDATE_"
+        stack._add_stack_event(
+            f"{prefix}ROLLBACK_IN_PROGRESS",
+            resource_status_reason=f"The following resource(s) failed to {operation.lower()}: {reason}",
+        )
+        if operation == "CREATE":
+            try:
+                stack.resource_map.delete()
+            except Exception:  # noqa: BLE001 - best effort, as a real rollback can fail too
+                pass
+            freeze(stack, keep_outputs=False)
+        stack._add_stack_event(f"{prefix}ROLLBACK_COMPLETE")
+        stack.status = f"{prefix}ROLLBACK_COMPLETE"
+
+    original_create_resources = cfn_models.Stack.create_resources
+
+    def create_resources(self: Any) -> None:
+        # moto let a resource error escape CreateStack (the call failed, e.g. BucketAlreadyExists);
+        # on AWS CreateStack succeeds and the stack ends ROLLBACK_COMPLETE.
+        try:
+            original_create_resources(self)
+        except Exception as error:  # noqa: BLE001 - any resource failure fails the stack
+            roll_back(self, "CREATE", error)
+
+    cfn_models.Stack.create_resources = create_resources
 
     original_execute = backend_class.execute_change_set
 
     def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = self.describe_change_set(change_set_name)
-        original_execute(self, change_set_name=change_set.change_set_id, stack_name=stack_name)
         stack = change_set.stack
+        try:
+            original_execute(self, change_set_name=change_set.change_set_id, stack_name=stack_name)
+        except Exception as error:  # noqa: BLE001 - same as create_resources above
+            roll_back(stack, change_set.change_set_type, error)
+            change_set.execution_status = "EXECUTE_FAILED"
+            return
         stack._parse_template()
         stack.description = stack.template_dict.get("Description")
         stack.output_map = stack._create_output_map()
@@ -625,6 +700,32 @@ def patch_cloudformation() -> None:
             raise
 
     response_class.validate_template = validate_template
+
+    def not_implemented(operation: str) -> Any:
+        """moto has no drift detection: it answered HTTP 500, which SDKs retry as transient (the
+        Rust SDK's standard mode backs off for ~30 s before giving up). Answer at once with a
+        non-retryable 501 NotImplemented that names the operation instead."""
+
+        def respond(self: Any) -> Any:
+            body = (
+                '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                "<Error><Type>Sender</Type><Code>NotImplemented</Code>"
+                f"<Message>{operation} is not implemented by the local AWS emulator (moto)</Message>"
+                "</Error><RequestId>s3p-moto</RequestId></ErrorResponse>"
+            )
+            return body, {"status": 501, "Content-Type": "text/xml"}
+
+        return respond
+
+    for operation in (
+        "DetectStackDrift",
+        "DescribeStackDriftDetectionStatus",
+        "DescribeStackResourceDrifts",
+        "DetectStackResourceDrift",
+    ):
+        method = "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+        if not hasattr(response_class, method):
+            setattr(response_class, method, not_implemented(operation))
 
 
 # Properties whose change replaces the resource (CloudFormation "RequiresRecreation: Always"),
