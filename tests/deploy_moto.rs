@@ -486,6 +486,54 @@ fn refusals_change_nothing() {
     .stderr(contains("not managed by s3-provisioner"));
     assert!(block_on(live_stacks(&aws)).is_empty());
 
+    // A bucket of ours that no stack manages and that holds data is never deleted.
+    block_on(async {
+        let tagging = aws_sdk_s3::types::Tagging::builder()
+            .tag_set(
+                aws_sdk_s3::types::Tag::builder()
+                    .key("s3-provisioner:deployment")
+                    .value(SHARED_BUCKET)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        aws.s3
+            .put_bucket_tagging()
+            .bucket(SHARED_BUCKET)
+            .tagging(tagging)
+            .send()
+            .await
+            .unwrap();
+        aws.s3
+            .put_object()
+            .bucket(SHARED_BUCKET)
+            .key("solutions/x/data.csv")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"a,b\n"))
+            .send()
+            .await
+            .unwrap();
+    });
+    run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "prep-master",
+            "--force",
+        ],
+    )
+    .code(1)
+    .stderr(contains("holds data"))
+    .stderr(contains("--action tear-down --force"));
+    assert_eq!(
+        block_on(keys_under(&aws, SHARED_BUCKET, "solutions/")),
+        ["solutions/x/data.csv"]
+    );
+    assert!(block_on(live_stacks(&aws)).is_empty());
+
     // deploy-solution needs the shared stack.
     run(
         &moto,
@@ -501,4 +549,72 @@ fn refusals_change_nothing() {
     )
     .code(1)
     .stderr(contains("--action prep-master --force"));
+}
+
+#[test]
+fn a_failed_first_deployment_is_reported_then_recreated_with_force() {
+    let moto = MotoServer::start();
+    let work = workdir_with_examples();
+    let aws = block_on(moto.clients(REGION));
+
+    // A VPC that does not exist: the endpoint fails and the new stack rolls back.
+    let good = std::fs::read_to_string(work.path().join("configs").join(SHARED_CONFIG)).unwrap();
+    let bad = good
+        .replace("vpc_id: \"\"", "vpc_id: \"vpc-1234abcd\"")
+        .replace("route_table_ids: \"\"", "route_table_ids: \"rtb-1234abcd\"");
+    assert_ne!(bad, good);
+    work.write_config(SHARED_CONFIG, &bad);
+    run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "prep-master",
+            "--force",
+        ],
+    )
+    .code(1)
+    .stderr(contains("vpc-1234abcd does not exist"))
+    .stderr(contains("it is now ROLLBACK_COMPLETE"))
+    .stderr(contains("rerun with --force"));
+    let status = block_on(aws.cfn.describe_stacks().stack_name(SHARED_STACK).send()).unwrap();
+    assert_eq!(
+        status.stacks()[0].stack_status().unwrap().as_str(),
+        "ROLLBACK_COMPLETE"
+    );
+
+    // Without --force (and no terminal) the rolled-back stack is left alone.
+    work.write_config(SHARED_CONFIG, &good);
+    run(
+        &moto,
+        &work,
+        &["--config", SHARED_CONFIG, "--action", "prep-master"],
+    )
+    .code(4)
+    .stderr(contains("ROLLBACK_COMPLETE"));
+
+    // With --force: the stack is deleted, the empty bucket its rollback kept (Retain) is removed,
+    // and the deployment is created again.
+    let fixed = run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "prep-master",
+            "--force",
+            "--output",
+            "json",
+        ],
+    )
+    .success()
+    .stderr(contains("empty leftover bucket"));
+    let document = stdout_json(&fixed);
+    assert_eq!(document["result"]["stack_action"], "recreated");
+    assert_eq!(document["result"]["stack_status"], "CREATE_COMPLETE");
+    assert_eq!(block_on(live_stacks(&aws)), [SHARED_STACK]);
+    assert_eq!(block_on(bucket_names(&aws)), [SHARED_BUCKET]);
 }
