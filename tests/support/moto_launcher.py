@@ -508,7 +508,8 @@ def patch_cloudformation() -> None:
       UPDATE_ROLLBACK_COMPLETE) instead of failing the CreateStack / ExecuteChangeSet call;
     * ExecuteChangeSet refreshes the stack's Outputs and Description (moto computed them when the
       REVIEW_IN_PROGRESS stack was created, from no resources: DescribeStacks showed no Outputs)
-      and applies an UPDATE change set's Tags to the stack;
+      and applies an UPDATE change set's Tags to the stack; then it removes the stack's change
+      sets, as AWS does once one of them is executed;
     * DescribeChangeSet / ExecuteChangeSet / DeleteChangeSet find the change set by name within
       the given StackName (moto takes the first change set of that name in any stack);
     * DescribeChangeSet lists, per Modify, the changed properties with before/after values
@@ -634,6 +635,9 @@ def patch_cloudformation() -> None:
         stack.output_map = stack._create_output_map()
         if change_set.change_set_type == "UPDATE" and change_set.tags:
             stack.tags = change_set.tags
+        # AWS deletes every change set of a stack once one of them is executed.
+        for arn in [a for a, cs in self.change_sets.items() if cs.stack_id == stack.stack_id]:
+            del self.change_sets[arn]
 
     backend_class.execute_change_set = execute_change_set
 
