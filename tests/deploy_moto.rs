@@ -618,3 +618,49 @@ fn a_failed_first_deployment_is_reported_then_recreated_with_force() {
     assert_eq!(block_on(live_stacks(&aws)), [SHARED_STACK]);
     assert_eq!(block_on(bucket_names(&aws)), [SHARED_BUCKET]);
 }
+
+#[test]
+fn a_change_that_would_replace_the_bucket_is_refused_even_with_force() {
+    let moto = MotoServer::start();
+    let work = workdir_with_examples();
+    let aws = block_on(moto.clients(REGION));
+    run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "prep-master",
+            "--force",
+        ],
+    )
+    .success();
+
+    // The dedicated-bucket config (same stem, bucket_name_override) run without its --solution
+    // points at the shared stack with another bucket name: CloudFormation would replace the bucket.
+    run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            DEDICATED_CONFIG,
+            "--action",
+            "prep-master",
+            "--force",
+        ],
+    )
+    .code(4)
+    .stderr(contains("never replaces a bucket"));
+
+    assert_eq!(block_on(bucket_names(&aws)), [SHARED_BUCKET]);
+    assert_eq!(
+        block_on(change_sets_of(&aws, SHARED_STACK)),
+        Vec::<String>::new()
+    );
+    let stack = block_on(aws.cfn.describe_stacks().stack_name(SHARED_STACK).send()).unwrap();
+    assert_eq!(
+        stack.stacks()[0].stack_status().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
+}

@@ -255,6 +255,10 @@ pub async fn deploy(
     };
 
     show_plan(out, &details, existing.is_none());
+    if let Err(refusal) = refuse_bucket_replacement(&details, deployment) {
+        discard_change_set(out, aws, &details.handle).await;
+        return Err(refusal);
+    }
     let question = match kind {
         ChangeSetKind::Create => format!(
             "Create stack {stack_name} with bucket {} in {}?",
@@ -285,6 +289,32 @@ pub async fn deploy(
         outputs: stack.outputs,
         changes: details.changes,
     })
+}
+
+/// Refuse (exit 4), even with `--force`, a change set that would replace or remove the bucket:
+/// CloudFormation would create a new, empty bucket and leave the data behind in the old one
+/// (`Retain`). This happens when a config's bucket name changes under an existing stack — e.g. a
+/// dedicated-bucket config with `bucket_name_override` run without its `--solution`.
+fn refuse_bucket_replacement(
+    details: &ChangeSetDetails,
+    deployment: &Deployment,
+) -> anyhow::Result<()> {
+    let Some(change) = details
+        .changes
+        .iter()
+        .find(|c| c.logical_id == crate::template::BUCKET && c.is_destructive())
+    else {
+        return Ok(());
+    };
+    let current = change
+        .physical_id
+        .as_deref()
+        .unwrap_or("the current bucket");
+    Err(Refusal(format!(
+        "this change would replace or remove bucket {current} of stack {} (new bucket name: {}); s3-provisioner never replaces a bucket, because the data would stay behind in the old one. Nothing was changed. Check --config and --solution (a dedicated-bucket config needs its --solution), or move the data and use --action tear-down first",
+        deployment.stack_name, deployment.bucket_name
+    ))
+    .into())
 }
 
 /// Refuse (exit 4) unless `stack` carries [`DEPLOYMENT_TAG`] = this deployment (SPEC §9).
