@@ -660,7 +660,9 @@ fn a_change_that_would_replace_the_bucket_is_refused_even_with_force() {
     );
     let stack = block_on(aws.cfn.describe_stacks().stack_name(SHARED_STACK).send()).unwrap();
     assert_eq!(
-        stack.stacks()[0].stack_status().map(|s| s.as_str()),
+        stack.stacks()[0]
+            .stack_status()
+            .map(aws_sdk_cloudformation::types::StackStatus::as_str),
         Some("CREATE_COMPLETE")
     );
 }
