@@ -1,0 +1,263 @@
+//! The local AWS for integration tests (SPEC §14): one moto server per test, started through
+//! `tests/support/moto_launcher.py` (which makes moto's CloudFormation faithful for buckets and
+//! bucket policies), on a free loopback port, with its own in-memory state.
+//!
+//! The launcher exits when its stdin reaches EOF, so the server goes away with the test process
+//! even when the test panics or the process is killed; [`Drop`] also kills it at once.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// moto's default account: what its STS GetCallerIdentity answers.
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
+/// How long a server may take to answer before the test fails. Generous: many tests start
+/// servers at once on a small shared machine (a server normally starts in well under a second).
+const STARTUP_TIMEOUT: Duration = Duration::from_mins(1);
+
+/// A running moto server, killed when dropped.
+pub struct MotoServer {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    child: Child,
+    /// Held open: the launcher exits when it reads EOF.
+    _stdin: ChildStdin,
+    /// The launcher's stderr (a file, so a chatty server can never block on a full pipe).
+    _stderr_file: tempfile::NamedTempFile,
+    /// Empty AWS config/credentials file, so no developer profile leaks into the tool.
+    empty_aws_file: tempfile::NamedTempFile,
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv python: `S3P_TEST_PYTHON` (set by scripts/test) or `./.venv/bin/python`.
+fn python() -> PathBuf {
+    match std::env::var_os("S3P_TEST_PYTHON") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => manifest_dir().join(".venv/bin/python"),
+    }
+}
+
+impl MotoServer {
+    /// Start a fresh server with its own state. Panics with a clear message when the venv or
+    /// moto is missing (run `scripts/test` once) or the server does not come up.
+    pub fn start() -> MotoServer {
+        let python = python();
+        assert!(
+            python.exists(),
+            "the test Python {} does not exist: run `scripts/test` once (it installs the pinned moto server into .venv), or set S3P_TEST_PYTHON",
+            python.display()
+        );
+        let launcher = manifest_dir().join("tests/support/moto_launcher.py");
+        let stderr_file = tempfile::NamedTempFile::new().expect("temp file for moto's stderr");
+        let mut child = Command::new(&python)
+            .arg(&launcher)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr_file.reopen().expect("reopen moto stderr file"))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} {}: {e}; run `scripts/test` once to create .venv",
+                    python.display(),
+                    launcher.display()
+                )
+            });
+        let stdin = child.stdin.take().expect("launcher stdin is piped");
+        let stdout = child.stdout.take().expect("launcher stdout is piped");
+
+        // Read the one readiness line on a thread so the wait can time out.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+            let _ = tx.send(result);
+        });
+        let line = rx.recv_timeout(STARTUP_TIMEOUT);
+        let port = match &line {
+            Ok(Ok(line)) => line
+                .trim()
+                .strip_prefix("PORT=")
+                .and_then(|p| p.parse::<u16>().ok()),
+            _ => None,
+        };
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut stderr = String::new();
+            let _ = stderr_file
+                .reopen()
+                .and_then(|mut f| f.read_to_string(&mut stderr));
+            let hint = if stderr.contains("No module named") {
+                "; the venv lacks moto: run `scripts/test` once"
+            } else {
+                ""
+            };
+            panic!(
+                "the moto server did not start ({}){hint}.\nlauncher: {} {}\nlauncher stderr:\n{stderr}",
+                match line {
+                    Ok(Ok(l)) if l.is_empty() => "it exited before printing PORT=".to_owned(),
+                    Ok(Ok(l)) => format!("unexpected first line {l:?}"),
+                    Ok(Err(e)) => format!("reading its stdout failed: {e}"),
+                    Err(_) => format!("no PORT= line within {STARTUP_TIMEOUT:?}"),
+                },
+                python.display(),
+                launcher.display(),
+            );
+        };
+
+        let empty_aws_file = tempfile::NamedTempFile::new().expect("empty AWS config file");
+        MotoServer {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+            _stdin: stdin,
+            _stderr_file: stderr_file,
+            empty_aws_file,
+        }
+    }
+
+    /// Environment for a process that should talk to this server with test credentials.
+    /// The caller must also remove `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` and `AWS_SESSION_TOKEN`
+    /// (see [`MotoServer::ENV_REMOVE`]); [`MotoServer::command`] does both.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let empty = self.empty_aws_file.path().display().to_string();
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", empty.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", empty.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// Variables a process talking to moto must not inherit (they would pick another identity).
+    pub const ENV_REMOVE: [&'static str; 6] = [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_CLOUDFORMATION",
+    ];
+
+    /// The `s3-provisioner` binary, run in `workdir`, talking to this server, without colour.
+    pub fn command(&self, workdir: &Path) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_s3-provisioner"));
+        cmd.current_dir(workdir);
+        for key in Self::ENV_REMOVE {
+            cmd.env_remove(key);
+        }
+        cmd.envs(self.env());
+        cmd.env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// An `SdkConfig` for this server: static test credentials, this endpoint, `region`, and no
+    /// host environment or profile files (tests run in parallel threads of one process).
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .empty_test_environment()
+            .region(aws_config::Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .load()
+            .await
+    }
+
+    /// The tool's clients, built the way the tool builds them, pointing at this server.
+    pub async fn clients(&self, region: &str) -> s3_provisioner::aws::AwsClients {
+        s3_provisioner::aws::AwsClients::from_sdk_config(&self.sdk_config(region).await)
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary tool working folder with `configs/ templates/ policies/ reports/`.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        let dir = tempfile::Builder::new()
+            .prefix("s3p-test-")
+            .tempdir()
+            .expect("create a temp working folder");
+        for sub in ["configs", "templates", "policies", "reports"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("create working sub-folder");
+        }
+        Workdir { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write `configs/<file_name>` and return its path.
+    pub fn write_config(&self, file_name: &str, yaml: &str) -> PathBuf {
+        let path = self.path().join("configs").join(file_name);
+        std::fs::write(&path, yaml).expect("write test config");
+        path
+    }
+
+    /// Files in `reports/`, sorted.
+    pub fn reports(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join("reports"))
+            .expect("read reports/")
+            .map(|entry| entry.expect("reports/ entry").path())
+            .filter(|path| path.is_file())
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+impl Default for Workdir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A valid site config for tests: company_prefix `edge`, moto's account, env `prod`.
+/// `extra_s3` holds extra lines for the `s3:` section (unindented; indented here), e.g.
+/// `"versioning: true\nlifecycle_policy: ml-optimized"`.
+pub fn site_config(tenant_id: &str, region: &str, extra_s3: &str) -> String {
+    let mut yaml = format!(
+        "client:\n  company_name: Edge Corp\n  company_prefix: edge\n  account_id: \"{MOTO_ACCOUNT}\"\n  tenant_id: \"{tenant_id}\"\nenvironment:\n  env: prod\n  region: {region}\ns3:\n"
+    );
+    let mut any = false;
+    for line in extra_s3.lines() {
+        if !line.trim().is_empty() {
+            yaml.push_str("  ");
+            yaml.push_str(line);
+            yaml.push('\n');
+            any = true;
+        }
+    }
+    if !any {
+        yaml.push_str("  versioning: true\n");
+    }
+    yaml
+}

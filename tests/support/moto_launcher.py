@@ -1,0 +1,578 @@
+"""Start a faithful local AWS (moto server) for the integration tests (SPEC §14).
+
+Run by tests/support/moto.rs with the project's venv python:
+
+    python tests/support/moto_launcher.py
+
+It binds 127.0.0.1 on a free port, prints exactly one line ``PORT=<n>`` on stdout once the socket
+accepts connections, and exits by itself when its stdin reaches EOF, so a crashed or killed test
+process never leaves a server behind. Diagnostics go to stderr.
+
+Before serving it patches moto (in memory only; site-packages is never modified) where moto 5.2.5
+is less faithful than AWS for what S3 Provisioner deploys:
+
+* ``AWS::S3::Bucket`` (create and update): moto applies only BucketEncryption and Tags. We also
+  apply VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls and
+  LifecycleConfiguration through moto's own S3 backend, so GetBucketVersioning,
+  GetPublicAccessBlock, GetBucketOwnershipControls and GetBucketLifecycleConfiguration return what
+  the template asked for. On update, a removed PublicAccessBlockConfiguration, OwnershipControls,
+  LifecycleConfiguration or Tags is removed from the bucket, as CloudFormation does; a removed
+  VersioningConfiguration leaves versioning as it is (AWS cannot un-version a bucket either).
+* ``AWS::S3::BucketPolicy``: moto has no model (it logs a warning and ignores the resource). We
+  register one that puts / replaces / deletes the policy in the S3 backend, so GetBucketPolicy
+  returns it.
+* Deleting a stack whose ``DeletionPolicy: Delete`` bucket still holds objects (or versions, or
+  delete markers): moto silently keeps the bucket and reports DELETE_COMPLETE. AWS fails the
+  delete (DELETE_FAILED, "The bucket you tried to delete is not empty") and keeps the stack. We do
+  the same, so a tool that forgets to empty a test bucket fails here as it would on AWS.
+
+``DeletionPolicy: Retain`` needs no patch: moto's ResourceMap.delete already skips those resources.
+
+moto.cloudformation.parsing is deliberately NOT imported here: it imports every moto service and
+costs ~1.5 s of CPU, which tests that never touch CloudFormation should not pay. The BucketPolicy
+model only has to subclass CloudFormationModel before parsing's lru_cached model list is first
+built (at the first stack operation), and the stack-delete patch is installed on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+from typing import Any
+
+
+def _as_int(value: Any) -> Any:
+    """CloudFormation templates may carry numbers as strings ("30"); S3 returns integers."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def cfn_lifecycle_rule_to_api(rule: dict[str, Any]) -> dict[str, Any]:
+    """Translate one CloudFormation ``LifecycleConfiguration.Rules`` item into the dict shape that
+    moto's ``FakeBucket.set_lifecycle`` takes (the parsed PutBucketLifecycleConfiguration XML).
+
+    CloudFormation's ``Prefix`` becomes ``Filter.Prefix`` (with TagFilters: ``Filter.And``), which
+    is how S3 stores rules that CloudFormation writes."""
+    api: dict[str, Any] = {"Status": rule.get("Status", "Enabled")}
+    if rule.get("Id") is not None:
+        api["ID"] = rule["Id"]
+
+    prefix = rule.get("Prefix")
+    tag_filters = [
+        {"Key": t.get("Key"), "Value": t.get("Value", "")}
+        for t in _as_list(rule.get("TagFilters"))
+        if isinstance(t, dict)
+    ]
+    if isinstance(rule.get("Filter"), dict):
+        # Not a CloudFormation property, but accept the S3 API shape too.
+        api["Filter"] = rule["Filter"]
+    elif tag_filters and (prefix is not None or len(tag_filters) > 1):
+        and_filter: dict[str, Any] = {"Tag": tag_filters}
+        if prefix is not None:
+            and_filter["Prefix"] = prefix
+        api["Filter"] = {"And": and_filter}
+    elif tag_filters:
+        api["Filter"] = {"Tag": tag_filters[0]}
+    elif prefix is not None:
+        api["Filter"] = {"Prefix": prefix}
+    else:
+        api["Filter"] = {}
+
+    expiration: dict[str, Any] = {}
+    if rule.get("ExpirationInDays") is not None:
+        expiration["Days"] = _as_int(rule["ExpirationInDays"])
+    if rule.get("ExpirationDate") is not None:
+        expiration["Date"] = rule["ExpirationDate"]
+    if rule.get("ExpiredObjectDeleteMarker") is not None:
+        expiration["ExpiredObjectDeleteMarker"] = rule["ExpiredObjectDeleteMarker"]
+    if expiration:
+        api["Expiration"] = expiration
+
+    transitions = []
+    for t in _as_list(rule.get("Transitions")) + _as_list(rule.get("Transition")):
+        if not isinstance(t, dict):
+            continue
+        item: dict[str, Any] = {"StorageClass": t.get("StorageClass")}
+        if t.get("TransitionInDays") is not None:
+            item["Days"] = _as_int(t["TransitionInDays"])
+        if t.get("TransitionDate") is not None:
+            item["Date"] = t["TransitionDate"]
+        transitions.append(item)
+    if transitions:
+        api["Transition"] = transitions
+
+    nv_transitions = []
+    for t in _as_list(rule.get("NoncurrentVersionTransitions")) + _as_list(
+        rule.get("NoncurrentVersionTransition")
+    ):
+        if not isinstance(t, dict):
+            continue
+        item = {
+            "NoncurrentDays": _as_int(t.get("TransitionInDays")),
+            "StorageClass": t.get("StorageClass"),
+        }
+        if t.get("NewerNoncurrentVersions") is not None:
+            item["NewerNoncurrentVersions"] = _as_int(t["NewerNoncurrentVersions"])
+        nv_transitions.append(item)
+    if nv_transitions:
+        api["NoncurrentVersionTransition"] = nv_transitions
+
+    nve = rule.get("NoncurrentVersionExpiration")
+    if isinstance(nve, dict) and nve.get("NoncurrentDays") is not None:
+        api["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": _as_int(nve["NoncurrentDays"])
+        }
+    elif rule.get("NoncurrentVersionExpirationInDays") is not None:
+        api["NoncurrentVersionExpiration"] = {
+            "NoncurrentDays": _as_int(rule["NoncurrentVersionExpirationInDays"])
+        }
+
+    aimu = rule.get("AbortIncompleteMultipartUpload")
+    if isinstance(aimu, dict) and aimu.get("DaysAfterInitiation") is not None:
+        api["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": _as_int(aimu["DaysAfterInitiation"])
+        }
+    return api
+
+
+# Request context for bucket-policy conditions (see get_permission in patch_moto).
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+
+def conditions_hold(condition_block: Any) -> bool:
+    """IAM semantics for the operators a bucket policy like ours uses: every operator/key pair
+    must hold; a key absent from the context makes the condition false (except for *IfExists);
+    an operator we do not model counts as not holding."""
+    if not isinstance(condition_block, dict):
+        return False
+    for operator, pairs in condition_block.items():
+        if not isinstance(pairs, dict):
+            return False
+        base = operator[: -len("IfExists")] if operator.endswith("IfExists") else operator
+        for key, expected in pairs.items():
+            actual = REQUEST_CONTEXT.get(str(key).lower())
+            if actual is None:
+                if operator.endswith("IfExists"):
+                    continue
+                return False
+            wanted = [str(v) for v in _as_list(expected)]
+            if base == "Bool":
+                holds = actual.lower() in [w.lower() for w in wanted]
+            elif base == "StringEquals":
+                holds = actual in wanted
+            elif base == "StringNotEquals":
+                holds = actual not in wanted
+            else:
+                return False
+            if not holds:
+                return False
+    return True
+
+
+def patch_moto() -> None:
+    from moto.core.common_models import CloudFormationModel
+    from moto.core.utils import ensure_boolean
+    from moto.s3 import models as s3_models
+    from moto.s3.exceptions import BucketNotEmpty, MissingBucket
+    from moto.utilities.tagging_service import TaggingService
+    from moto.utilities.utils import get_partition
+
+    FakeBucket = s3_models.FakeBucket
+
+    def backend_for(account_id: str, region_name: str) -> Any:
+        return s3_models.s3_backends[account_id][get_partition(region_name)]
+
+    def apply_bucket_properties(
+        backend: Any, name: str, properties: dict[str, Any], updating: bool
+    ) -> None:
+        """Apply the properties moto's model ignores. ``updating``: an absent property removes the
+        setting, as a CloudFormation update does (versioning excepted, see module doc)."""
+        encryption = properties.get("BucketEncryption")
+        sse_rules = (
+            encryption.get("ServerSideEncryptionConfiguration")
+            if isinstance(encryption, dict)
+            else None
+        )
+        if sse_rules and isinstance(_as_list(sse_rules)[0], dict):
+            key_enabled = _as_list(sse_rules)[0].get("BucketKeyEnabled")
+            current = backend.get_bucket_encryption(name)
+            if key_enabled is not None and current and isinstance(current.get("Rule"), dict):
+                # moto's cfn_to_api_encryption drops BucketKeyEnabled; GetBucketEncryption reads it
+                # from the stored rule.
+                current["Rule"]["BucketKeyEnabled"] = ensure_boolean(key_enabled)
+
+        versioning = properties.get("VersioningConfiguration")
+        if isinstance(versioning, dict) and versioning.get("Status"):
+            backend.put_bucket_versioning(name, versioning["Status"])
+
+        pab = properties.get("PublicAccessBlockConfiguration")
+        if isinstance(pab, dict) and pab:
+            backend.put_public_access_block(name, pab)
+        elif updating:
+            backend.delete_public_access_block(name)
+
+        ownership = properties.get("OwnershipControls")
+        rules = ownership.get("Rules") if isinstance(ownership, dict) else None
+        object_ownership = next(
+            (
+                r.get("ObjectOwnership")
+                for r in _as_list(rules)
+                if isinstance(r, dict) and r.get("ObjectOwnership")
+            ),
+            None,
+        )
+        if object_ownership:
+            backend.put_bucket_ownership_controls(name, ownership=object_ownership)
+        elif updating:
+            backend.delete_bucket_ownership_controls(name)
+
+        lifecycle = properties.get("LifecycleConfiguration")
+        lc_rules = lifecycle.get("Rules") if isinstance(lifecycle, dict) else None
+        if lc_rules:
+            backend.put_bucket_lifecycle(
+                name,
+                [cfn_lifecycle_rule_to_api(r) for r in _as_list(lc_rules) if isinstance(r, dict)],
+            )
+        elif updating:
+            backend.delete_bucket_lifecycle(name)
+
+        if updating and "Tags" not in properties:
+            backend.delete_bucket_tagging(name)
+
+    original_create = FakeBucket.create_from_cloudformation_json.__func__
+    original_update = FakeBucket.update_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        bucket = original_create(
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        properties = cloudformation_json.get("Properties") or {}
+        apply_bucket_properties(
+            backend_for(account_id, region_name), bucket.name, properties, updating=False
+        )
+        return bucket
+
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        properties = cloudformation_json.setdefault("Properties", {})
+        # moto's update reads properties["BucketName"] for Tags even when the template has no
+        # BucketName (KeyError). A bucket without BucketName keeps its generated name on AWS.
+        properties.setdefault("BucketName", original_resource.name)
+        bucket = original_update(
+            cls,
+            original_resource,
+            new_resource_name,
+            cloudformation_json,
+            account_id,
+            region_name,
+        )
+        apply_bucket_properties(
+            backend_for(account_id, region_name), bucket.name, properties, updating=True
+        )
+        return bucket
+
+    def delete_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        backend = backend_for(account_id, region_name)
+        try:
+            bucket = backend.get_bucket(resource_name)
+        except MissingBucket:
+            return  # already gone: CloudFormation treats that as deleted
+        if bucket.keys:
+            # moto's delete_bucket returns None and keeps a non-empty bucket, and the stack then
+            # reports DELETE_COMPLETE. AWS refuses instead; raise so the stack delete fails.
+            raise BucketNotEmpty(resource_name)
+        backend.delete_bucket(resource_name)
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        """Bucket-policy check used by moto's object operations.
+
+        moto evaluates conditions with a StringEquals-only engine that ignores Bool and, for a
+        Deny statement, treats a condition that does not hold as DENIED. So the standard
+        "deny s3:* when aws:SecureTransport is false" statement that S3 Provisioner attaches
+        denies every PutObject. Here a statement applies only when all its conditions hold for
+        the request context below; clients reach real S3 over TLS, so aws:SecureTransport is
+        true. Statements whose conditions hold are then judged by moto itself."""
+        from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        try:
+            document = json.loads(self.policy.decode())
+        except (ValueError, UnicodeDecodeError):
+            return PermissionResult.NEUTRAL
+        permitted = False
+        for statement in _as_list(document.get("Statement")):
+            if not isinstance(statement, dict):
+                continue
+            if "Condition" in statement:
+                if not conditions_hold(statement["Condition"]):
+                    continue
+                statement = {k: v for k, v in statement.items() if k != "Condition"}
+            result = IAMPolicyStatement(statement).is_action_permitted(action, resource)
+            if result == PermissionResult.DENIED:
+                return result
+            permitted = permitted or result == PermissionResult.PERMITTED
+        return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    FakeBucket.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
+
+    class FakeBucketPolicy(CloudFormationModel):
+        """``AWS::S3::BucketPolicy``: the policy lives on the bucket in moto's S3 backend."""
+
+        # moto's model metaclass files every model under its service, taken from the module name.
+        __module__ = "moto.s3.models"
+
+        def __init__(self, physical_id: str, bucket_name: str, account_id: str, region_name: str):
+            self.physical_id = physical_id
+            self.bucket_name = bucket_name
+            self.account_id = account_id
+            self.region_name = region_name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.physical_id
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""  # no name property: CloudFormation generates the physical id
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::S3::BucketPolicy"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return False  # AWS::S3::BucketPolicy has no Fn::GetAtt attributes
+
+        def is_created(self) -> bool:
+            return True
+
+        @staticmethod
+        def _put(properties: dict[str, Any], account_id: str, region_name: str) -> str:
+            bucket_name = properties.get("Bucket")
+            document = properties.get("PolicyDocument")
+            if not bucket_name or document is None:
+                raise ValueError("AWS::S3::BucketPolicy needs Bucket and PolicyDocument")
+            # PutBucketPolicy stores the request body (bytes); a template gives a mapping
+            # (or, rarely, a JSON string).
+            body = document if isinstance(document, str) else json.dumps(document)
+            backend_for(account_id, region_name).put_bucket_policy(
+                bucket_name, body.encode("utf-8")
+            )
+            return str(bucket_name)
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[misc]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> "FakeBucketPolicy":
+            properties = cloudformation_json.get("Properties") or {}
+            bucket_name = cls._put(properties, account_id, region_name)
+            return cls(resource_name, bucket_name, account_id, region_name)
+
+        @classmethod
+        def update_from_cloudformation_json(  # type: ignore[misc]
+            cls,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+        ) -> "FakeBucketPolicy":
+            properties = cloudformation_json.get("Properties") or {}
+            if properties.get("Bucket") != original_resource.bucket_name:
+                # Bucket is a replacement property: the old bucket loses the policy.
+                original_resource.delete(account_id, region_name)
+            bucket_name = cls._put(properties, account_id, region_name)
+            return cls(original_resource.physical_id, bucket_name, account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(  # type: ignore[misc]
+            cls,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+        ) -> None:
+            bucket_name = (cloudformation_json.get("Properties") or {}).get("Bucket")
+            if bucket_name:
+                cls(resource_name, bucket_name, account_id, region_name).delete(
+                    account_id, region_name
+                )
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            try:
+                backend_for(account_id, region_name).delete_bucket_policy(self.bucket_name)
+            except MissingBucket:
+                pass  # the bucket went first; its policy went with it
+
+    # Keep a reference so the class (and so the subclass registration) is never collected.
+    patch_moto.bucket_policy_model = FakeBucketPolicy  # type: ignore[attr-defined]
+
+    if "moto.cloudformation.parsing" in sys.modules:
+        # Only if something imported parsing already: its model lists are lru_cached.
+        parsing = sys.modules["moto.cloudformation.parsing"]
+        for cached in ("get_model_list", "get_model_map", "get_name_type_map"):
+            getattr(parsing, cached).cache_clear()
+
+
+# S3 responses whose XML root moto names "<Operation>Response" instead of S3's element. boto3
+# ignores the root; the Rust SDK rejects the response ("invalid XML root"). moto takes the root
+# from the output shape's resultWrapper, which its own model extras set for most operations.
+S3_XML_ROOTS = {
+    "GetBucketVersioningOutput": "VersioningConfiguration",
+    "ListPartsOutput": "ListPartsResult",
+    "GetBucketAccelerateConfigurationOutput": "AccelerateConfiguration",
+}
+
+
+def patch_s3_xml_roots() -> None:
+    from moto.core.utils import get_service_model
+
+    # get_service_model is functools.cache'd: patch the one instance every response uses, before
+    # any operation model (and its output shape) is built from the shape definitions.
+    shape_map = get_service_model("s3")._shape_resolver._shape_map
+    for shape_name, root in S3_XML_ROOTS.items():
+        if shape_name in shape_map:
+            shape_map[shape_name]["resultWrapper"] = root
+
+
+def patch_stack_delete() -> None:
+    """A stack whose resource fails to delete ends DELETE_FAILED and stays listed, as on AWS.
+
+    moto pops the stack from its backend before deleting the resources, so an exception would
+    lose the stack and answer HTTP 500. Installed lazily (see module doc) by wrapping the backend's
+    delete_stack the first time the CloudFormation backend module is imported."""
+    from moto.cloudformation import models as cfn_models
+
+    backend_class = cfn_models.CloudFormationBackend
+    if getattr(backend_class, "_s3p_patched", False):
+        return
+    original_delete_stack = backend_class.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        stacks = [
+            s
+            for s in list(self.stacks.values())
+            if name_or_stack_id in (s.stack_id, s.name)
+        ]
+        for stack in stacks:
+            try:
+                stack.resource_map.delete()
+            except Exception as error:  # noqa: BLE001 - any resource failure fails the stack
+                reason = getattr(error, "message", None) or str(error)
+                stack._add_stack_event(
+                    "DELETE_IN_PROGRESS", resource_status_reason="User Initiated"
+                )
+                stack._add_stack_event(
+                    "DELETE_FAILED",
+                    resource_status_reason=f"The following resource(s) failed to delete: {reason}",
+                )
+                stack.status = "DELETE_FAILED"
+                continue
+            # Resources are gone: moto's own delete_stack now finds nothing left to delete and
+            # does its bookkeeping (events, exports, deleted_stacks).
+            original_delete_stack(self, stack.stack_id)
+
+    backend_class.delete_stack = delete_stack
+    backend_class._s3p_patched = True
+
+
+class _PatchStackDeleteOnImport:
+    """Meta-path hook: run patch_stack_delete right after moto.cloudformation.models is imported
+    (lazily, by the first CloudFormation request), keeping server start-up cheap."""
+
+    target = "moto.cloudformation.models"
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.target:
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original_exec = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            original_exec(module)
+            patch_stack_delete()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def exit_on_stdin_eof() -> None:
+    """The test harness holds our stdin open; when it exits or crashes, stdin hits EOF."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        os._exit(0)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # One log line per request would only fill the harness's stderr file.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    patch_moto()
+    patch_s3_xml_roots()
+    if "moto.cloudformation.models" in sys.modules:
+        patch_stack_delete()
+    else:
+        sys.meta_path.insert(0, _PatchStackDeleteOnImport())
+
+    from moto.server import ThreadedMotoServer
+
+    threading.Thread(target=exit_on_stdin_eof, daemon=True).start()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()  # returns once the socket is bound and listening
+    _, port = server.get_host_and_port()
+    sys.stdout.write(f"PORT={port}\n")
+    sys.stdout.flush()
+    # Nothing else may reach the harness through stdout: send stray prints to stderr.
+    os.dup2(2, 1)
+    threading.Event().wait()  # serve until stdin EOF ends the process
+
+
+if __name__ == "__main__":
+    main()
