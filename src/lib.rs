@@ -10,6 +10,7 @@ pub mod aws;
 pub mod blueprint;
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod exit;
 mod fleet;
 pub mod fsutil;
