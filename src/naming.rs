@@ -261,3 +261,279 @@ pub fn validate_solution_name(name: &str) -> Result<(), NameError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Env, example};
+
+    const STEM: &str = "edge-prod-b001-us-west-1-s3";
+
+    fn with_override(name: &str) -> ValidConfig {
+        let mut config = example();
+        config.s3.bucket_name_override = Some(name.to_owned());
+        config
+    }
+
+    #[test]
+    fn stem_joins_prefix_env_tenant_region() {
+        assert_eq!(stem(&example()), STEM);
+        let mut config = example();
+        config.environment.env = Env::Staging;
+        config.environment.region = "eu-west-1".into();
+        config.client.tenant_id = "0042".into();
+        assert_eq!(stem(&config), "edge-staging-0042-eu-west-1-s3");
+    }
+
+    #[test]
+    fn shared_deployment_is_named_after_the_stem() {
+        let shared = shared_deployment(&example()).unwrap();
+        assert_eq!(
+            shared,
+            Deployment {
+                name: STEM.into(),
+                pattern: Pattern::Shared,
+                solution: MASTER_SOLUTION.into(),
+                stack_name: format!("{STEM}-stack"),
+                bucket_name: STEM.into(),
+                test_id: None,
+            }
+        );
+        assert!(!shared.is_test());
+        assert_eq!(shared.bucket_arn(), format!("arn:aws:s3:::{STEM}"));
+    }
+
+    #[test]
+    fn dedicated_deployment_appends_the_solution() {
+        let dedicated = dedicated_deployment(&example(), "recommendation-engine").unwrap();
+        let name = format!("{STEM}-recommendation-engine");
+        assert_eq!(dedicated.name, name);
+        assert_eq!(dedicated.pattern, Pattern::Dedicated);
+        assert_eq!(dedicated.solution, "recommendation-engine");
+        assert_eq!(dedicated.stack_name, format!("{name}-stack"));
+        assert_eq!(dedicated.bucket_name, name);
+    }
+
+    #[test]
+    fn the_solution_name_picks_the_pattern() {
+        let config = example();
+        assert_eq!(
+            deployment_for_solution(&config, MASTER_SOLUTION)
+                .unwrap()
+                .pattern,
+            Pattern::Shared
+        );
+        assert_eq!(
+            deployment_for_solution(&config, "fraud-detection")
+                .unwrap()
+                .pattern,
+            Pattern::Dedicated
+        );
+        assert!(matches!(
+            deployment_for_solution(&config, "Fraud"),
+            Err(NameError::SolutionInvalid { .. })
+        ));
+    }
+
+    #[test]
+    fn file_names_keys_and_parameters() {
+        let config = example();
+        let shared = shared_deployment(&config).unwrap();
+        assert_eq!(shared.template_file_name(), format!("{STEM}-template.yaml"));
+        assert_eq!(
+            shared.template_key(),
+            format!("_provisioner/templates/{STEM}-template.yaml")
+        );
+        assert_eq!(
+            shared.ssm_bucket_name_parameter(),
+            format!("/s3-provisioner/{STEM}/bucket-name")
+        );
+        assert_eq!(
+            shared.ssm_bucket_arn_parameter(),
+            format!("/s3-provisioner/{STEM}/bucket-arn")
+        );
+        assert_eq!(policy_file_name(&config), format!("{STEM}-iam-policy.json"));
+        // The policy file is per site (stem), not per deployment.
+        let dedicated = dedicated_deployment(&config, "churn").unwrap();
+        assert_eq!(
+            dedicated.template_file_name(),
+            format!("{STEM}-churn-template.yaml")
+        );
+    }
+
+    #[test]
+    fn override_replaces_the_bucket_of_whichever_deployment() {
+        let config = with_override("team-recsys-bucket");
+        let shared = shared_deployment(&config).unwrap();
+        assert_eq!(shared.bucket_name, "team-recsys-bucket");
+        assert_eq!(shared.name, STEM);
+        assert_eq!(shared.stack_name, format!("{STEM}-stack"));
+        let dedicated = dedicated_deployment(&config, "recsys").unwrap();
+        assert_eq!(dedicated.bucket_name, "team-recsys-bucket");
+        assert_eq!(dedicated.stack_name, format!("{STEM}-recsys-stack"));
+        assert_eq!(dedicated.bucket_arn(), "arn:aws:s3:::team-recsys-bucket");
+    }
+
+    #[test]
+    fn derived_bucket_names_over_63_characters_suggest_the_override() {
+        // stem (27) + "-" + solution: 35 characters of solution make exactly 63.
+        let exactly = "s".repeat(63 - STEM.len() - 1);
+        let deployment = dedicated_deployment(&example(), &exactly).unwrap();
+        assert_eq!(deployment.bucket_name.len(), BUCKET_NAME_MAX);
+        let too_long = "s".repeat(63 - STEM.len());
+        let error = dedicated_deployment(&example(), &too_long).unwrap_err();
+        assert_eq!(
+            error,
+            NameError::BucketTooLong {
+                name: format!("{STEM}-{too_long}"),
+                len: 64
+            }
+        );
+        assert!(error.to_string().contains("bucket_name_override"));
+        // With an override the long deployment name is fine: only the bucket name is limited.
+        let config = with_override("short-bucket");
+        assert!(dedicated_deployment(&config, &too_long).is_ok());
+    }
+
+    #[test]
+    fn stack_names_are_limited_to_128_characters() {
+        assert!(validate_stack_name(&"s".repeat(STACK_NAME_MAX)).is_ok());
+        assert_eq!(
+            validate_stack_name(&"s".repeat(STACK_NAME_MAX + 1)),
+            Err(NameError::StackTooLong {
+                name: "s".repeat(129),
+                len: 129
+            })
+        );
+        // Reached through a deployment: the bucket is overridden, the stack name still grows.
+        let mut config = with_override("short-bucket");
+        config.client.company_prefix = "p".repeat(90);
+        let error =
+            dedicated_deployment(&config, "a-forty-character-solution-name-abcdefgh").unwrap_err();
+        assert!(matches!(error, NameError::StackTooLong { len, .. } if len > 128));
+    }
+
+    #[test]
+    fn random_test_ids_are_t_and_six_hex_digits() {
+        for _ in 0..1000 {
+            let id = random_test_id();
+            assert_eq!(id.len(), 7, "{id}");
+            assert!(id.starts_with('t'), "{id}");
+            assert!(
+                id[1..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_deployments_add_the_suffix_and_ignore_the_override() {
+        let config = with_override("team-recsys-bucket");
+        let base = dedicated_deployment(&config, "recsys").unwrap();
+        let test = test_deployment(&base, "t0a1b2c").unwrap();
+        assert_eq!(test.name, format!("{STEM}-recsys-t0a1b2c"));
+        assert_eq!(test.bucket_name, format!("{STEM}-recsys-t0a1b2c"));
+        assert_eq!(test.stack_name, format!("{STEM}-recsys-t0a1b2c-stack"));
+        assert_eq!(test.test_id.as_deref(), Some("t0a1b2c"));
+        assert_eq!(test.pattern, Pattern::Dedicated);
+        assert_eq!(test.solution, "recsys");
+        assert!(test.is_test());
+        let shared_test =
+            test_deployment(&shared_deployment(&example()).unwrap(), "tffffff").unwrap();
+        assert_eq!(shared_test.stack_name, format!("{STEM}-tffffff-stack"));
+    }
+
+    #[test]
+    fn test_deployments_that_would_be_too_long_are_refused() {
+        // 63 - 27 (stem) - 1 - 8 ("-t000000") = 27: a 27-character solution just fits.
+        let fits = dedicated_deployment(&example(), &"s".repeat(27)).unwrap();
+        assert_eq!(
+            test_deployment(&fits, "t000000").unwrap().bucket_name.len(),
+            63
+        );
+        let over = dedicated_deployment(&example(), &"s".repeat(28)).unwrap();
+        assert!(matches!(
+            test_deployment(&over, "t000000"),
+            Err(NameError::BucketTooLong { len: 64, .. })
+        ));
+    }
+
+    #[test]
+    fn valid_bucket_names() {
+        for name in [
+            "abc",
+            "edge-prod-b001-us-west-1-s3",
+            "my.bucket.name",
+            "0bucket9",
+            &"a".repeat(63),
+        ] {
+            assert_eq!(validate_bucket_name(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn invalid_bucket_names_say_which_rule() {
+        let rule = |name: &str| match validate_bucket_name(name) {
+            Err(NameError::BucketInvalid { rule, .. }) => rule,
+            Err(NameError::BucketTooLong { .. }) => "too long",
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(rule("ab"), "it must be at least 3 characters long");
+        assert_eq!(rule(""), "it must be at least 3 characters long");
+        assert_eq!(rule(&"a".repeat(64)), "too long");
+        assert_eq!(
+            rule("My-Bucket"),
+            "only lowercase letters, digits, `.` and `-` are allowed"
+        );
+        assert_eq!(
+            rule("my_bucket"),
+            "only lowercase letters, digits, `.` and `-` are allowed"
+        );
+        assert_eq!(
+            rule("-bucket"),
+            "it must start and end with a letter or digit"
+        );
+        assert_eq!(
+            rule("bucket."),
+            "it must start and end with a letter or digit"
+        );
+        assert_eq!(rule("my..bucket"), "it must not contain `..`");
+        assert_eq!(rule("192.168.5.4"), "it must not look like an IP address");
+        assert!(rule("xn--bucket").contains("`xn--`"));
+        assert!(rule("sthree-bucket").contains("`sthree-`"));
+        assert!(rule("bucket-s3alias").contains("`-s3alias`"));
+        assert!(rule("bucket--ol-s3").contains("`--ol-s3`"));
+    }
+
+    #[test]
+    fn solution_names() {
+        for name in [
+            "master-solution",
+            "recommendation-engine",
+            "a",
+            "churn2",
+            &"a".repeat(40),
+        ] {
+            assert_eq!(validate_solution_name(name), Ok(()), "{name}");
+        }
+        let rule = |name: &str| match validate_solution_name(name) {
+            Err(NameError::SolutionInvalid { rule, .. }) => rule,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(rule(""), "it must be 1-40 characters long");
+        assert_eq!(rule(&"a".repeat(41)), "it must be 1-40 characters long");
+        assert_eq!(rule("1churn"), "it must start with a lowercase letter");
+        assert_eq!(rule("-churn"), "it must start with a lowercase letter");
+        assert_eq!(rule("Churn"), "it must start with a lowercase letter");
+        assert_eq!(
+            rule("churn_model"),
+            "only lowercase letters, digits and `-` are allowed"
+        );
+        assert_eq!(
+            rule("churn.model"),
+            "only lowercase letters, digits and `-` are allowed"
+        );
+    }
+}

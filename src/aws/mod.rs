@@ -10,6 +10,10 @@ use aws_config::{Region, SdkConfig};
 
 use crate::exit::Refusal;
 
+/// The tag every stack and bucket of the tool carries, valued with the deployment name. A stack or
+/// bucket without it (or with another deployment's value) is not ours: never change or delete it.
+pub const DEPLOYMENT_TAG: &str = "s3-provisioner:deployment";
+
 /// Connection settings taken from the site config and the command line.
 #[derive(Debug, Clone)]
 pub struct AwsOptions {
@@ -93,4 +97,6 @@ impl AwsClients {
     }
 }
 
+pub mod cfn;
 pub mod error;
+pub mod s3;

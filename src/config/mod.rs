@@ -1,14 +1,30 @@
 //! The site config (SPEC §3): reading, parsing and validating a YAML file into a [`ValidConfig`].
 //!
 //! Two stages: the YAML is parsed into a tree that remembers the line and column of every key and
-//! value, then validated into the typed model, collecting *every* problem (with its position, key
-//! path, bad value, rule and fix) instead of stopping at the first. Errors here are always exit 2.
+//! value (`yaml`), then validated into the typed model (`validate`, with the per-value rules in
+//! `rules`), collecting *every* problem (with its position, key path, bad value, rule and fix)
+//! instead of stopping at the first. Errors here are always exit 2.
+//!
+//! Hostile input is bounded before it is parsed: files over [`MAX_CONFIG_BYTES`] are refused by
+//! their size (and reading stops there, for files that lie about it), bytes must be UTF-8, and
+//! anchors and aliases are refused outright (see `yaml`), so nothing is ever expanded.
 
+pub mod lifecycle;
 mod model;
+pub mod regions;
+mod rules;
+mod validate;
+mod yaml;
 
 pub use model::*;
 
+use std::fmt::Write as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// Largest config file accepted. A real config is under 1 KiB; the limit only stops accidents
+/// (a wrong file) and hostile input from costing time or memory.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 
 /// One problem found in a config file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -27,6 +43,31 @@ pub struct Problem {
     pub fix: String,
 }
 
+impl Problem {
+    /// A problem at a position in the file.
+    pub(crate) fn at(
+        pos: yaml::Pos,
+        key_path: impl Into<String>,
+        value: Option<String>,
+        rule: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            line: pos.line,
+            column: pos.column,
+            key_path: key_path.into(),
+            value,
+            rule: rule.into(),
+            fix: fix.into(),
+        }
+    }
+
+    /// A problem with the whole file (line and column 0).
+    pub fn whole_file(rule: impl Into<String>, fix: impl Into<String>) -> Problem {
+        Problem::at(yaml::Pos::default(), "", None, rule, fix)
+    }
+}
+
 /// Why a config could not be used. Always exit 2; nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -34,7 +75,7 @@ pub enum Error {
     #[error("config file {} not found; {hint}", path.display())]
     NotFound { path: PathBuf, hint: String },
     /// The file exists but could not be read.
-    #[error("cannot read config file {}: {source}", path.display())]
+    #[error("cannot read config file {}: {source}; check that it is a readable file", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -58,7 +99,6 @@ impl Error {
 }
 
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
-    use std::fmt::Write as _;
     let mut text = format!(
         "config {} has {} problem{}:",
         path.display(),
@@ -66,13 +106,17 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         if problems.len() == 1 { "" } else { "s" }
     );
     for problem in problems {
-        let _ = write!(
-            text,
-            "\n  {}:{}:{}: ",
-            path.display(),
-            problem.line,
-            problem.column
-        );
+        if problem.line == 0 {
+            let _ = write!(text, "\n  {}: ", path.display());
+        } else {
+            let _ = write!(
+                text,
+                "\n  {}:{}:{}: ",
+                path.display(),
+                problem.line,
+                problem.column
+            );
+        }
         if !problem.key_path.is_empty() {
             let _ = write!(text, "{}: ", problem.key_path);
         }
@@ -89,6 +133,186 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
 
 /// Read, parse and validate the config file at `path`.
 pub fn load(path: &Path) -> Result<ValidConfig, Error> {
-    let _ = path;
-    unimplemented!("config::load lands with issue 2")
+    let bytes = read(path)?;
+    from_bytes(path, &bytes)
+}
+
+/// Parse and validate config bytes; `source` names the file in messages. Never panics.
+pub fn from_bytes(source: &Path, bytes: &[u8]) -> Result<ValidConfig, Error> {
+    let invalid = |problems| Error::Invalid {
+        path: source.to_owned(),
+        problems,
+    };
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => return Err(invalid(vec![not_utf8(bytes, &error)])),
+    };
+    let parsed = yaml::parse(text);
+    let Some(root) = parsed.root else {
+        return Err(invalid(parsed.problems));
+    };
+    match validate::validate(source, &root) {
+        Ok(config) if parsed.problems.is_empty() => Ok(config),
+        Ok(_) => Err(invalid(parsed.problems)),
+        Err(mut problems) => {
+            problems.extend(parsed.problems);
+            validate::sort(&mut problems);
+            Err(invalid(problems))
+        }
+    }
+}
+
+/// The file's bytes, refusing a missing file (with a hint), a directory and anything over
+/// [`MAX_CONFIG_BYTES`] before reading it all.
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    let read_error = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let too_big = |size: u64| Error::Invalid {
+        path: path.to_owned(),
+        problems: vec![Problem::whole_file(
+            format!(
+                "the file is {size} bytes, over the {MAX_CONFIG_BYTES}-byte (1 MiB) limit for a config"
+            ),
+            "a config is a few dozen lines; check that --config names the right file",
+        )],
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NotFound {
+                path: path.to_owned(),
+                hint: not_found_hint(path),
+            });
+        }
+        Err(error) => return Err(read_error(error)),
+    };
+    let metadata = file.metadata().map_err(read_error)?;
+    if metadata.is_dir() {
+        return Err(Error::Invalid {
+            path: path.to_owned(),
+            problems: vec![Problem::whole_file(
+                "is a directory, not a config file",
+                "pass a .yaml file: --config NAME.yaml (looked up in --configs-dir) or --config path/to/NAME.yaml",
+            )],
+        });
+    }
+    if metadata.len() > MAX_CONFIG_BYTES {
+        return Err(too_big(metadata.len()));
+    }
+    // `take` also bounds files whose size is not known up front (pipes, /dev/zero).
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Where the first invalid byte is, as line:column of the valid text before it.
+fn not_utf8(bytes: &[u8], error: &std::str::Utf8Error) -> Problem {
+    let offset = error.valid_up_to();
+    let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+    let pos = yaml::line_column(valid, offset);
+    let utf16 = bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]);
+    let fix = if utf16 {
+        "the file looks like UTF-16; save it as UTF-8"
+    } else {
+        "save the file as UTF-8 (or remove the binary content at this position)"
+    };
+    Problem::at(
+        pos,
+        "",
+        None,
+        format!(
+            "the file is not valid UTF-8: byte 0x{:02X} at byte offset {offset}",
+            bytes.get(offset).copied().unwrap_or_default()
+        ),
+        fix,
+    )
+}
+
+/// What to say when the config file is missing: the configs next to it, or how paths work.
+fn not_found_hint(path: &Path) -> String {
+    const SHOWN: usize = 20;
+    const HOW: &str = "a bare --config NAME is looked up in --configs-dir (default ./configs, or $S3P_CONFIGS_DIR); a value containing `/` is used as a path";
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return format!(
+            "directory {} does not exist or cannot be read; run from the folder holding configs/ or pass --configs-dir. {HOW}",
+            dir.display()
+        );
+    };
+    let mut names: Vec<String> = listing
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| {
+            Path::new(name)
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return format!("{} holds no .yaml configs. {HOW}", dir.display());
+    }
+    let wanted = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
+    let suggestion = rules::did_you_mean(&wanted, &candidates)
+        .map(|name| format!("did you mean {name}? "))
+        .unwrap_or_default();
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        let _ = write!(list, ", … ({} in all)", names.len());
+    }
+    format!("{suggestion}configs in {}: {list}. {HOW}", dir.display())
+}
+
+/// The shared-bucket example site (`configs/edge-prod-b001-us-west-1-s3.yaml`) as a literal, for
+/// unit tests anywhere in the crate.
+#[cfg(test)]
+pub(crate) fn example() -> ValidConfig {
+    ValidConfig {
+        source: PathBuf::from("configs/edge-prod-b001-us-west-1-s3.yaml"),
+        client: Client {
+            company_name: "Edge Corp".into(),
+            company_prefix: "edge".into(),
+            account_id: "123456789012".into(),
+            tenant_id: "b001".into(),
+        },
+        environment: Environment {
+            env: Env::Prod,
+            region: "us-west-1".into(),
+        },
+        s3: S3Settings {
+            bucket_name_override: None,
+            versioning: true,
+            lifecycle_policy: LifecyclePreset::MlOptimized,
+            vpc: None,
+            tags: [
+                ("CostCenter", "4410"),
+                ("Owner", "data-science"),
+                ("Purpose", "ML Solutions Portfolio"),
+                ("Site", "b001"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        },
+        warnings: Vec::new(),
+    }
 }

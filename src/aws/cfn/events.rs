@@ -1,0 +1,250 @@
+//! Stack events and waiting: [`EventCursor`] remembers what was already reported,
+//! [`stream_events`] returns only new events, [`wait_stack`] polls until the stack settles.
+
+use std::fmt;
+use std::time::Instant;
+
+use anyhow::Context;
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types as sdk;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::{Poller, StackInfo, WaitTimeout, describe_stack, is_missing_stack, sleep};
+use crate::aws::error::describe;
+
+/// The resource type CloudFormation uses for the stack's own events.
+const STACK_RESOURCE_TYPE: &str = "AWS::CloudFormation::Stack";
+
+/// One stack event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StackEvent {
+    pub event_id: String,
+    pub stack_name: String,
+    /// When it happened (UTC), if CloudFormation said.
+    #[serde(serialize_with = "rfc3339")]
+    pub timestamp: Option<OffsetDateTime>,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub physical_id: Option<String>,
+    /// e.g. `CREATE_COMPLETE`, `UPDATE_FAILED`.
+    pub status: String,
+    pub reason: Option<String>,
+}
+
+impl StackEvent {
+    /// Whether this event is about the stack itself rather than one of its resources.
+    pub fn is_stack_event(&self) -> bool {
+        self.resource_type == STACK_RESOURCE_TYPE && self.logical_id == self.stack_name
+    }
+
+    /// Whether this event reports a failure (`*_FAILED`).
+    pub fn is_failure(&self) -> bool {
+        self.status.ends_with("_FAILED")
+    }
+}
+
+impl fmt::Display for StackEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.logical_id, self.resource_type, self.status
+        )?;
+        if let Some(reason) = &self.reason {
+            write!(f, ": {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+#[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option<T>`.
+fn rfc3339<S: serde::Serializer>(at: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match at.and_then(|at| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    }) {
+        Some(text) => s.serialize_some(&text),
+        None => s.serialize_none(),
+    }
+}
+
+fn stack_event(event: &sdk::StackEvent) -> StackEvent {
+    StackEvent {
+        event_id: event.event_id().unwrap_or_default().to_owned(),
+        stack_name: event.stack_name().unwrap_or_default().to_owned(),
+        timestamp: event
+            .timestamp()
+            .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok()),
+        logical_id: event.logical_resource_id().unwrap_or_default().to_owned(),
+        resource_type: event.resource_type().unwrap_or_default().to_owned(),
+        physical_id: event.physical_resource_id().map(str::to_owned),
+        status: event
+            .resource_status()
+            .map_or_else(String::new, |s| s.as_str().to_owned()),
+        reason: event.resource_status_reason().map(str::to_owned),
+    }
+}
+
+/// Where [`stream_events`] left off: the newest event already seen.
+#[derive(Debug, Clone, Default)]
+pub struct EventCursor {
+    /// Stack name or id to read events of. Use the id when the stack may be deleted meanwhile.
+    pub stack: String,
+    last_seen: Option<String>,
+    /// Ignore events older than this (used when no event id is known yet).
+    since: Option<OffsetDateTime>,
+    /// Every event returned so far, oldest first (failure reasons are read from here).
+    pub seen: Vec<StackEvent>,
+}
+
+/// At most this many pages are read per poll; older events are history, not news.
+const MAX_EVENT_PAGES: usize = 20;
+
+impl EventCursor {
+    /// A cursor positioned after the newest existing event (one `DescribeStackEvents` call), so
+    /// only events of the operation about to start are reported. A missing stack has none.
+    pub async fn after_latest(cfn: &Client, stack: &str) -> anyhow::Result<Self> {
+        let mut cursor = EventCursor {
+            stack: stack.to_owned(),
+            ..EventCursor::default()
+        };
+        match cfn.describe_stack_events().stack_name(stack).send().await {
+            Ok(page) => {
+                cursor.last_seen = page
+                    .stack_events()
+                    .first()
+                    .and_then(|e| e.event_id())
+                    .map(str::to_owned);
+            }
+            Err(error) if is_missing_stack(&error) => {}
+            Err(error) => {
+                return Err(describe(error))
+                    .with_context(|| format!("reading the events of stack {stack}"));
+            }
+        }
+        Ok(cursor)
+    }
+
+    /// A cursor that reports events from `since` on (no call needed).
+    pub fn since(stack: &str, since: OffsetDateTime) -> Self {
+        EventCursor {
+            stack: stack.to_owned(),
+            since: Some(since),
+            ..EventCursor::default()
+        }
+    }
+
+    /// Point the cursor at another name or id of the same stack (e.g. its id, once known).
+    pub fn retarget(&mut self, stack: &str) {
+        stack.clone_into(&mut self.stack);
+    }
+
+    /// The failure events seen so far (resource `*_FAILED` with their reasons), oldest first.
+    pub fn failures(&self) -> Vec<&StackEvent> {
+        self.seen.iter().filter(|e| e.is_failure()).collect()
+    }
+}
+
+/// `DescribeStackEvents` since the cursor: the new events, oldest first. Reads pages (newest
+/// first) until it reaches an event already seen. A stack that does not exist has no events.
+pub async fn stream_events(
+    cfn: &Client,
+    cursor: &mut EventCursor,
+) -> anyhow::Result<Vec<StackEvent>> {
+    let mut fresh = Vec::new();
+    let mut token = None;
+    'pages: for _ in 0..MAX_EVENT_PAGES {
+        let page = match cfn
+            .describe_stack_events()
+            .stack_name(&cursor.stack)
+            .set_next_token(token)
+            .send()
+            .await
+        {
+            Ok(page) => page,
+            Err(error) if is_missing_stack(&error) => break,
+            Err(error) => {
+                return Err(describe(error))
+                    .with_context(|| format!("reading the events of stack {}", cursor.stack));
+            }
+        };
+        for event in page.stack_events() {
+            let event = stack_event(event);
+            if cursor.last_seen.as_deref() == Some(event.event_id.as_str()) {
+                break 'pages;
+            }
+            if let (Some(since), Some(at)) = (cursor.since, event.timestamp)
+                && at < since
+            {
+                break 'pages;
+            }
+            fresh.push(event);
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    fresh.reverse();
+    if let Some(newest) = fresh.last() {
+        cursor.last_seen = Some(newest.event_id.clone());
+    }
+    cursor.seen.extend(fresh.iter().cloned());
+    Ok(fresh)
+}
+
+/// Every how many polls [`wait_stack`] checks `DescribeStacks` even without a stack-level event
+/// (a safety net: events are the cheap signal, the stack status is the truth).
+const DESCRIBE_EVERY: u32 = 6;
+
+/// Wait until the stack's operation has finished, reporting each new event to `on_event`.
+///
+/// Each poll is one `DescribeStackEvents` call; `DescribeStacks` is called only when a stack-level
+/// event says the operation ended (and every few polls as a safety net), so a waited stack costs
+/// about one call per poll. Returns the settled stack, or `None` once it is gone (deleted: pass
+/// the stack id in the cursor to get `DELETE_COMPLETE` instead). Times out with [`WaitTimeout`].
+pub async fn wait_stack(
+    cfn: &Client,
+    cursor: &mut EventCursor,
+    region: &str,
+    poller: Poller,
+    on_event: &mut (dyn FnMut(&StackEvent) + Send),
+) -> anyhow::Result<Option<StackInfo>> {
+    let started = Instant::now();
+    let mut intervals = poller.intervals();
+    let mut polls: u32 = 0;
+    let mut last_status = String::from("UNKNOWN");
+    loop {
+        let fresh = stream_events(cfn, cursor).await?;
+        for event in &fresh {
+            on_event(event);
+        }
+        let ended = fresh
+            .iter()
+            .any(|e| e.is_stack_event() && !e.status.ends_with("_IN_PROGRESS"));
+        if let Some(stack_event) = fresh.iter().rev().find(|e| e.is_stack_event()) {
+            last_status.clone_from(&stack_event.status);
+        }
+        polls += 1;
+        if ended || polls % DESCRIBE_EVERY == 1 {
+            match describe_stack(cfn, &cursor.stack).await? {
+                None => return Ok(None),
+                Some(info) if !info.status.is_in_progress() => return Ok(Some(info)),
+                Some(info) => last_status = info.status_name,
+            }
+        }
+        if started.elapsed() >= poller.max_wait {
+            return Err(WaitTimeout {
+                what: "the operation",
+                stack: cursor.stack.clone(),
+                region: region.to_owned(),
+                status: last_status,
+                waited_secs: started.elapsed().as_secs(),
+                limit_secs: poller.max_wait.as_secs(),
+            }
+            .into());
+        }
+        sleep(intervals.next().unwrap_or(poller.max_interval)).await;
+    }
+}

@@ -1,0 +1,288 @@
+//! S3 primitives the deploying actions need: whether a bucket name is free or ours
+//! ([`check_bucket_name`]), folder markers ([`create_missing_markers`]) and the uploaded template
+//! ([`put_template`]).
+//!
+//! The ownership rule (SPEC §9) lives here for buckets: a bucket that exists without the tool's
+//! [`DEPLOYMENT_TAG`] for this deployment is refused (exit 4), never adopted or changed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::Context;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::primitives::ByteStream;
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::DEPLOYMENT_TAG;
+use super::error::{code, describe};
+use crate::exit::Refusal;
+
+/// Content type of uploaded templates.
+pub const TEMPLATE_CONTENT_TYPE: &str = "application/x-yaml";
+
+/// What [`check_bucket_name`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BucketCheck {
+    /// No bucket has this name: CloudFormation can create it.
+    Free,
+    /// A bucket in this account and region tagged for this deployment.
+    Ours,
+}
+
+/// HeadBucket, then (when it exists) GetBucketTagging: is `bucket` free, or ours for
+/// `deployment`? Anything else — another account's bucket (403), a bucket in another region
+/// (301), a bucket here without our tag or with another deployment's — is a [`Refusal`].
+pub async fn check_bucket_name(
+    s3: &Client,
+    bucket: &str,
+    deployment: &str,
+    region: &str,
+) -> anyhow::Result<BucketCheck> {
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => {}
+        Err(SdkError::ServiceError(service)) => {
+            let status = service.raw().status().as_u16();
+            return match status {
+                404 => Ok(BucketCheck::Free),
+                403 => Err(Refusal(format!(
+                    "bucket name `{bucket}` is already taken by another AWS account (HeadBucket: 403 Forbidden); nothing was changed. Bucket names are global: choose another with s3.bucket_name_override"
+                ))
+                .into()),
+                301 => {
+                    let elsewhere = service
+                        .raw()
+                        .headers()
+                        .get("x-amz-bucket-region")
+                        .unwrap_or("another region")
+                        .to_owned();
+                    Err(Refusal(format!(
+                        "bucket `{bucket}` already exists in {elsewhere}, not in the config's region {region}; nothing was changed. Choose another name with s3.bucket_name_override, or fix environment.region"
+                    ))
+                    .into())
+                }
+                _ => Err(describe(SdkError::ServiceError(service)))
+                    .with_context(|| format!("checking whether bucket name {bucket} is free (HeadBucket)")),
+            };
+        }
+        Err(error) => {
+            return Err(describe(error)).with_context(|| {
+                format!("checking whether bucket name {bucket} is free (HeadBucket)")
+            });
+        }
+    }
+    let tags = bucket_tags(s3, bucket).await?;
+    match tags.get(DEPLOYMENT_TAG) {
+        Some(owner) if owner == deployment => Ok(BucketCheck::Ours),
+        Some(owner) => Err(Refusal(format!(
+            "bucket `{bucket}` belongs to deployment `{owner}` (tag {DEPLOYMENT_TAG}), not to `{deployment}`; nothing was changed. Use that deployment's config, or choose another name with s3.bucket_name_override"
+        ))
+        .into()),
+        None => Err(Refusal(format!(
+            "bucket `{bucket}` already exists in this account but is not managed by s3-provisioner (no {DEPLOYMENT_TAG} tag); refusing to take it over, nothing was changed. Choose another name with s3.bucket_name_override"
+        ))
+        .into()),
+    }
+}
+
+/// The bucket's tags (GetBucketTagging); a bucket without tags has none (`NoSuchTagSet`).
+pub async fn bucket_tags(s3: &Client, bucket: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    match s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(tagging) => Ok(tagging
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect()),
+        Err(error) if code(&error) == Some("NoSuchTagSet") => Ok(BTreeMap::new()),
+        Err(error) => {
+            Err(describe(error)).with_context(|| format!("reading the tags of bucket {bucket}"))
+        }
+    }
+}
+
+/// How many folder markers were created and how many were there already.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MarkerReport {
+    /// Markers created by this run, sorted.
+    pub created: Vec<String>,
+    /// Markers that already existed.
+    pub already_present: usize,
+}
+
+/// Create the zero-byte folder markers among `keys` that do not exist yet, `concurrency` at a
+/// time. Existing objects are never overwritten, so reruns are cheap and idempotent.
+///
+/// Existence is read by listing, not by one HEAD per key: the deepest marker that every other key
+/// lies under or above (`solutions/S/` for a blueprint) is listed with ListObjectsV2 (all pages);
+/// each marker above it (`solutions/`) costs one single-key listing.
+pub async fn create_missing_markers(
+    s3: &Client,
+    bucket: &str,
+    keys: &[String],
+    concurrency: usize,
+) -> anyhow::Result<MarkerReport> {
+    let (root, ancestors) = listing_plan(keys);
+    let mut existing = BTreeSet::new();
+    if let Some(root) = &root {
+        existing.extend(list_keys(s3, bucket, root).await?);
+    }
+    for ancestor in &ancestors {
+        if marker_exists(s3, bucket, ancestor).await? {
+            existing.insert(ancestor.clone());
+        }
+    }
+    let missing: Vec<&String> = keys.iter().filter(|k| !existing.contains(*k)).collect();
+    let already_present = keys.len() - missing.len();
+    let results: Vec<(&String, anyhow::Result<()>)> = stream::iter(missing)
+        .map(|key| async move {
+            let result = s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(ByteStream::from_static(b""))
+                .content_length(0)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(describe);
+            (key, result)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut created = Vec::new();
+    let mut failures = Vec::new();
+    for (key, result) in results {
+        match result {
+            Ok(()) => created.push(key.clone()),
+            Err(error) => failures.push(format!("{key}: {error}")),
+        }
+    }
+    if !failures.is_empty() {
+        failures.sort();
+        anyhow::bail!(
+            "could not create {} of {} folder markers in s3://{bucket} ({} created): {}. Rerun the same command to create the rest",
+            failures.len(),
+            keys.len() - already_present,
+            created.len(),
+            failures.join("; ")
+        );
+    }
+    created.sort();
+    Ok(MarkerReport {
+        created,
+        already_present,
+    })
+}
+
+/// Split marker keys into the listing root (the deepest key that every other key is under or
+/// above) and the keys above it.
+fn listing_plan(keys: &[String]) -> (Option<String>, Vec<String>) {
+    let root = keys
+        .iter()
+        .filter(|candidate| {
+            keys.iter()
+                .all(|k| k.starts_with(candidate.as_str()) || candidate.starts_with(k.as_str()))
+        })
+        .max_by_key(|candidate| candidate.len())
+        .cloned();
+    match root {
+        Some(root) => {
+            let ancestors = keys
+                .iter()
+                .filter(|k| k.len() < root.len() && root.starts_with(k.as_str()))
+                .cloned()
+                .collect();
+            (Some(root), ancestors)
+        }
+        // No common root: check each key on its own.
+        None => (None, keys.to_vec()),
+    }
+}
+
+/// Every key under `prefix` (all pages of ListObjectsV2).
+async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(describe)
+            .with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .map(str::to_owned),
+        );
+        token = page.next_continuation_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
+/// Whether the object `key` exists, with one single-key listing (`key` sorts first under its own
+/// prefix, and the delimiter keeps deeper keys out).
+async fn marker_exists(s3: &Client, bucket: &str, key: &str) -> anyhow::Result<bool> {
+    let page = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(key)
+        .delimiter("/")
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(describe)
+        .with_context(|| format!("checking for s3://{bucket}/{key}"))?;
+    Ok(page.contents().iter().any(|o| o.key() == Some(key)))
+}
+
+/// PutObject of a template (content type [`TEMPLATE_CONTENT_TYPE`]) with user metadata.
+/// Returns the object's ETag, if S3 sent one.
+pub async fn put_template(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: &str,
+    metadata: &BTreeMap<String, String>,
+) -> anyhow::Result<Option<String>> {
+    let metadata: HashMap<String, String> = metadata.clone().into_iter().collect();
+    let response = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type(TEMPLATE_CONTENT_TYPE)
+        .set_metadata(Some(metadata))
+        .body(ByteStream::from(body.as_bytes().to_vec()))
+        .send()
+        .await
+        .map_err(describe)
+        .with_context(|| format!("uploading template to s3://{bucket}/{key}"))?;
+    Ok(response.e_tag().map(str::to_owned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blueprint_markers_are_listed_under_the_solution_folder() {
+        let keys = crate::blueprint::marker_keys("recommendation-engine");
+        let (root, ancestors) = listing_plan(&keys);
+        assert_eq!(root.as_deref(), Some("solutions/recommendation-engine/"));
+        assert_eq!(ancestors, ["solutions/"]);
+    }
+
+    #[test]
+    fn unrelated_keys_are_checked_one_by_one() {
+        let keys = vec!["a/".to_owned(), "b/".to_owned()];
+        assert_eq!(listing_plan(&keys), (None, keys.clone()));
+    }
+}
