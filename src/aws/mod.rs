@@ -98,5 +98,7 @@ impl AwsClients {
 }
 
 pub mod cfn;
+pub mod drift;
 pub mod error;
+pub mod live;
 pub mod s3;

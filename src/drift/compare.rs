@@ -8,6 +8,7 @@ use super::state::{
     TransitionRule,
 };
 use super::{ABSENT, Check, Finding, Source};
+use crate::aws::drift::{ResourceDrift, StackDriftOutcome};
 use crate::blueprint;
 use crate::template;
 
@@ -319,6 +320,43 @@ pub fn compare_folders(solutions: &[String], present: &BTreeSet<String>) -> Vec<
         .collect()
 }
 
+/// The findings of CloudFormation's drift detection: one per property difference, and one per
+/// deleted resource. Outcomes other than a completed detection have no findings (the caller
+/// reports them as such).
+pub fn stack_findings(outcome: &StackDriftOutcome) -> Vec<Finding> {
+    let StackDriftOutcome::Completed { resources, .. } = outcome else {
+        return Vec::new();
+    };
+    let finding =
+        |resource: &ResourceDrift, property: &str, expected: &str, actual: &str| Finding {
+            check: Check::Stack,
+            resource: resource.logical_id.clone(),
+            property: property.to_owned(),
+            expected: expected.to_owned(),
+            actual: actual.to_owned(),
+            source: Source::Cloudformation,
+        };
+    let mut findings = Vec::new();
+    for resource in resources {
+        if resource.status == "DELETED" {
+            findings.push(finding(resource, "(resource)", "present", "deleted"));
+            continue;
+        }
+        if resource.differences.is_empty() {
+            findings.push(finding(resource, "(resource)", "in sync", &resource.status));
+        }
+        for difference in &resource.differences {
+            let (expected, actual) = match difference.difference.as_str() {
+                "ADD" => (ABSENT, difference.actual.as_str()),
+                "REMOVE" => (difference.expected.as_str(), ABSENT),
+                _ => (difference.expected.as_str(), difference.actual.as_str()),
+            };
+            findings.push(finding(resource, &difference.path, expected, actual));
+        }
+    }
+    findings
+}
+
 /// The marker keys to look for: every blueprint key of every solution in `solutions`.
 pub fn wanted_markers(solutions: &[String]) -> BTreeSet<String> {
     solutions
@@ -445,5 +483,79 @@ mod tests {
         assert_eq!(findings[0].resource, "solutions/");
         assert_eq!(findings[1].resource, "solutions/master-solution/");
         assert!(findings.iter().all(|f| f.source == Source::Blueprint));
+    }
+
+    #[test]
+    fn cloudformation_differences_become_findings() {
+        use crate::aws::drift::PropertyDrift;
+        let outcome = StackDriftOutcome::Completed {
+            stack_status: "DRIFTED".to_owned(),
+            resources: vec![
+                ResourceDrift {
+                    logical_id: "Bucket".to_owned(),
+                    physical_id: Some("b1".to_owned()),
+                    resource_type: "AWS::S3::Bucket".to_owned(),
+                    status: "MODIFIED".to_owned(),
+                    differences: vec![
+                        PropertyDrift {
+                            path: "/VersioningConfiguration/Status".to_owned(),
+                            expected: "Enabled".to_owned(),
+                            actual: "Suspended".to_owned(),
+                            difference: "NOT_EQUAL".to_owned(),
+                        },
+                        PropertyDrift {
+                            path: "/LifecycleConfiguration".to_owned(),
+                            expected: "{\"Rules\":[]}".to_owned(),
+                            actual: "null".to_owned(),
+                            difference: "REMOVE".to_owned(),
+                        },
+                    ],
+                },
+                ResourceDrift {
+                    logical_id: "BucketPolicy".to_owned(),
+                    physical_id: None,
+                    resource_type: "AWS::S3::BucketPolicy".to_owned(),
+                    status: "DELETED".to_owned(),
+                    differences: Vec::new(),
+                },
+            ],
+        };
+        let findings = stack_findings(&outcome);
+        let rows: Vec<(&str, &str, &str, &str)> = findings
+            .iter()
+            .map(|f| {
+                (
+                    f.resource.as_str(),
+                    f.property.as_str(),
+                    f.expected.as_str(),
+                    f.actual.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    "Bucket",
+                    "/VersioningConfiguration/Status",
+                    "Enabled",
+                    "Suspended"
+                ),
+                (
+                    "Bucket",
+                    "/LifecycleConfiguration",
+                    "{\"Rules\":[]}",
+                    ABSENT
+                ),
+                ("BucketPolicy", "(resource)", "present", "deleted"),
+            ]
+        );
+        assert!(findings.iter().all(|f| f.source == Source::Cloudformation));
+        assert!(
+            stack_findings(&StackDriftOutcome::Unavailable {
+                reason: "x".to_owned()
+            })
+            .is_empty()
+        );
     }
 }
