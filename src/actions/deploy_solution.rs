@@ -1,11 +1,95 @@
-//! `deploy-solution` (SPEC §9). Not implemented yet: fails clearly.
+//! `deploy-solution` (SPEC §9): add a solution's folder tree to the existing shared bucket.
+//! Additive and idempotent: it only creates missing markers, never changes the stack, so it
+//! needs no `--force` and can never remove or replace anything.
 
+use std::time::Instant;
+
+use anyhow::bail;
+use serde::Serialize;
+
+use super::deploy::create_markers;
+use super::engine;
 use super::{Ctx, Outcome};
 use crate::aws::AwsClients;
+use crate::aws::cfn::{self, StackStatus};
+use crate::output::Style;
 
-/// Run the action.
-#[allow(clippy::unused_async)]
+/// The `result` of deploy-solution.
+#[derive(Debug, Serialize)]
+pub struct DeploySolutionResult {
+    pub stack: String,
+    pub bucket: String,
+    pub solution: String,
+    pub folders_created: Vec<String>,
+    pub folders_already_present: usize,
+    pub elapsed_ms: u128,
+}
+
+/// Run deploy-solution: `ctx.deployment` is the shared deployment, `ctx.options.solution` the
+/// solution to add.
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    let _ = aws;
-    super::not_available(ctx.options.action)
+    let started = Instant::now();
+    let deployment = ctx.deployment;
+    let solution = ctx.options.solution.clone();
+    let stack_name = &deployment.stack_name;
+
+    // 1. The shared stack must exist, be ours and be complete.
+    let Some(stack) = cfn::describe_stack(&aws.cfn, stack_name).await? else {
+        bail!(
+            "the shared stack {stack_name} does not exist in {}, so there is no shared bucket to add {solution} to. Create it first: s3-provisioner --config {} --action prep-master --force",
+            aws.region,
+            config_arg(ctx)
+        );
+    };
+    engine::ensure_owned(&stack, deployment)?;
+    if stack.status != StackStatus::Complete {
+        bail!(
+            "the shared stack {stack_name} is {}, not complete; the folders of {solution} are added only to a working deployment. Run --action prep-master (it repairs or waits for the stack), then rerun",
+            stack.status_name
+        );
+    }
+
+    // 2. The bucket comes from the stack's outputs: the stack, not the config, says what exists.
+    let Some(bucket) = stack.output("BucketName").map(str::to_owned) else {
+        bail!(
+            "the shared stack {stack_name} has no BucketName output; it was not deployed by this version of s3-provisioner. Rerun --action prep-master to update it"
+        );
+    };
+
+    // 3. Create the missing markers.
+    let markers = create_markers(ctx, aws, &bucket, &solution).await?;
+    let result = DeploySolutionResult {
+        stack: stack.name,
+        bucket,
+        solution,
+        folders_created: markers.created,
+        folders_already_present: markers.already_present,
+        elapsed_ms: started.elapsed().as_millis(),
+    };
+    let out = &mut *ctx.out;
+    out.result(out.paint(
+        Style::Bold,
+        format!(
+            "deploy-solution: {} is in s3://{}/solutions/{}/",
+            result.solution, result.bucket, result.solution
+        ),
+    ));
+    out.result(format!(
+        "  folders  {} created, {} already present",
+        result.folders_created.len(),
+        result.folders_already_present
+    ));
+    Outcome::success(&result)
+}
+
+/// The `--config` value that names this config in a suggested command: the bare file name when
+/// it lives in the configs dir (as in the seed guide), else its path.
+pub fn config_arg(ctx: &Ctx<'_>) -> String {
+    let source = &ctx.config.source;
+    match source.file_name() {
+        Some(name) if source.parent() == Some(ctx.options.dirs.configs.as_path()) => {
+            name.to_string_lossy().into_owned()
+        }
+        _ => source.display().to_string(),
+    }
 }

@@ -19,6 +19,7 @@ mod create_policy;
 mod create_prov_template;
 mod deploy;
 mod deploy_solution;
+pub mod engine;
 mod show_changes;
 mod tear_down;
 mod test_deploy;

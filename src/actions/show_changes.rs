@@ -1,11 +1,269 @@
-//! `show-changes` (SPEC §9). Not implemented yet: fails clearly.
+//! `show-changes` (SPEC §9): preview what deploying the current config would change, without
+//! changing anything. A missing stack would be created with every resource of the template;
+//! an existing one gets a change set (with property values) whose resource changes are printed
+//! with the stack-tag changes and a unified diff of the deployed and the new template. The change
+//! set is always deleted afterwards — on success, error and Ctrl-C alike.
 
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use super::deploy_solution::config_arg;
+use super::engine::changes::{self, TagChange};
+use super::engine::{self, Waits};
 use super::{Ctx, Outcome};
 use crate::aws::AwsClients;
+use crate::aws::cfn::{
+    self, ChangeAction, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest, ResourceChange,
+    StackInfo, StackStatus,
+};
+use crate::cli::Action;
+use crate::exit::{ExitStatus, Interrupted};
+use crate::naming::Pattern;
+use crate::output::Style;
+use crate::template;
 
-/// Run the action.
-#[allow(clippy::unused_async)]
+/// The `result` of show-changes.
+#[derive(Debug, Serialize)]
+pub struct ShowChangesResult {
+    pub stack: String,
+    /// The deployed stack's status, when there is a stack.
+    pub stack_status: Option<String>,
+    /// Deploying would create the stack (it is missing, or only a failed shell of it exists).
+    pub would_create: bool,
+    pub changes: Vec<ResourceChange>,
+    pub tag_changes: Vec<TagChange>,
+    /// Unified diff from the deployed to the new template (empty when equal or not deployed).
+    pub template_diff: String,
+    /// Whether deploying would change anything.
+    pub pending: bool,
+    /// The command that applies the changes.
+    pub apply_with: String,
+}
+
+/// Run show-changes.
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    let _ = aws;
-    super::not_available(ctx.options.action)
+    let deployment = ctx.deployment;
+    let body = template::render(ctx.config, deployment)?;
+    let tags: BTreeMap<String, String> = template::stack_tags(ctx.config, deployment)
+        .into_iter()
+        .collect();
+    let apply_with = apply_command(ctx);
+
+    let existing = cfn::describe_stack(&aws.cfn, &deployment.stack_name).await?;
+    if let Some(stack) = &existing {
+        engine::ensure_owned(stack, deployment)?;
+    }
+    let result = match existing {
+        Some(stack) if stack.status == StackStatus::Complete => {
+            // Boxed: a change-set round trip is a large future.
+            Box::pin(preview_update(ctx, aws, &stack, &body, &tags, apply_with)).await?
+        }
+        Some(stack) if stack.status == StackStatus::InProgress => bail!(
+            "stack {} is busy ({}); preview the changes once it has finished (`aws cloudformation describe-stacks --stack-name {} --region {}`)",
+            stack.name,
+            stack.status_name,
+            stack.name,
+            aws.region
+        ),
+        Some(stack) if stack.status == StackStatus::Failed => bail!(
+            "stack {} is {}; CloudFormation cannot compute changes for it in this state. Run {apply_with} for the next step",
+            stack.name,
+            stack.status_name
+        ),
+        // Missing, or a failed shell that deploying would delete and create again.
+        other => preview_create(ctx, other.as_ref(), &body, apply_with)?,
+    };
+    print(ctx, &result);
+    let status = if result.pending && ctx.options.detailed_exitcode {
+        ExitStatus::Differences
+    } else {
+        ExitStatus::Success
+    };
+    Outcome::new(status, &result)
+}
+
+/// Preview of a stack that does not exist yet: every resource of the template would be added.
+fn preview_create(
+    ctx: &mut Ctx<'_>,
+    shell: Option<&StackInfo>,
+    body: &str,
+    apply_with: String,
+) -> anyhow::Result<ShowChangesResult> {
+    let deployment = ctx.deployment;
+    if let Some(stack) = shell {
+        ctx.out.warn(format!(
+            "stack {} is {}: it holds no working deployment; deploying deletes it and creates it again",
+            stack.name, stack.status_name
+        ));
+    }
+    Ok(ShowChangesResult {
+        stack: deployment.stack_name.clone(),
+        stack_status: shell.map(|s| s.status_name.clone()),
+        would_create: true,
+        changes: template_resources(body)?,
+        tag_changes: Vec::new(),
+        template_diff: String::new(),
+        pending: true,
+        apply_with,
+    })
+}
+
+/// Preview of an update: a change set (always deleted afterwards), tag changes and the diff.
+async fn preview_update(
+    ctx: &mut Ctx<'_>,
+    aws: &AwsClients,
+    stack: &StackInfo,
+    body: &str,
+    tags: &BTreeMap<String, String>,
+    apply_with: String,
+) -> anyhow::Result<ShowChangesResult> {
+    let request = ChangeSetRequest {
+        stack_name: &stack.name,
+        template_body: body,
+        tags,
+        kind: ChangeSetKind::Update,
+        description: "s3-provisioner show-changes preview (deleted after reading)",
+    };
+    let waits = Waits::for_timeout(ctx.options.timeout);
+    let handle = cfn::start_change_set(&aws.cfn, &request).await?;
+    let outcome = engine::interruptible(cfn::wait_change_set(
+        &aws.cfn,
+        handle.clone(),
+        &aws.region,
+        waits.change_set,
+    ))
+    .await;
+    // The preview must leave nothing behind, whatever happened while waiting.
+    engine::discard_change_set(ctx.out, aws, &handle).await;
+    let outcome = match outcome {
+        Some(outcome) => outcome?,
+        None => {
+            return Err(Interrupted(format!(
+                "interrupted; the preview change set for stack {} was deleted and nothing was changed",
+                stack.name
+            ))
+            .into());
+        }
+    };
+    let changes = match outcome {
+        ChangeSetOutcome::Ready(details) => details.changes,
+        ChangeSetOutcome::NoChanges(_) => Vec::new(),
+        ChangeSetOutcome::Failed { reason, .. } => bail!(
+            "CloudFormation could not compute the changes for stack {}: {reason}. Nothing was changed; check the template with --action validate-prov-template",
+            stack.name
+        ),
+    };
+    let tag_changes = changes::tag_changes(&stack.tags, tags);
+    let deployed = cfn::get_template(&aws.cfn, &stack.name)
+        .await?
+        .unwrap_or_default();
+    let pending = !changes.is_empty() || !tag_changes.is_empty();
+    Ok(ShowChangesResult {
+        stack: stack.name.clone(),
+        stack_status: Some(stack.status_name.clone()),
+        would_create: false,
+        changes,
+        tag_changes,
+        template_diff: changes::template_diff(&deployed, body),
+        pending,
+        apply_with,
+    })
+}
+
+/// Every resource of the template, as `Add` changes (for a stack that would be created).
+fn template_resources(body: &str) -> anyhow::Result<Vec<ResourceChange>> {
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        #[serde(rename = "Resources")]
+        resources: serde_yaml::Mapping,
+    }
+    let doc: Doc =
+        serde_yaml::from_str(body).context("reading the resources of the generated template")?;
+    Ok(doc
+        .resources
+        .iter()
+        .map(|(id, resource)| ResourceChange {
+            action: ChangeAction::Add,
+            logical_id: id.as_str().unwrap_or_default().to_owned(),
+            resource_type: resource
+                .get("Type")
+                .and_then(|t| t.as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            physical_id: None,
+            replacement: None,
+            details: Vec::new(),
+        })
+        .collect())
+}
+
+/// The command that deploys this config's deployment.
+fn apply_command(ctx: &Ctx<'_>) -> String {
+    let deployment = ctx.deployment;
+    let action = match deployment.pattern {
+        Pattern::Shared => Action::PrepMaster,
+        Pattern::Dedicated => Action::CreateBucket,
+    };
+    format!(
+        "s3-provisioner --config {} --action {action} --solution {} --force",
+        config_arg(ctx),
+        deployment.solution
+    )
+}
+
+fn print(ctx: &mut Ctx<'_>, result: &ShowChangesResult) {
+    let out = &mut *ctx.out;
+    if result.would_create {
+        out.result(out.paint(
+            Style::Bold,
+            format!(
+                "Stack {} does not exist; deploying would create it with:",
+                result.stack
+            ),
+        ));
+    } else if !result.pending {
+        out.result(format!(
+            "No changes: stack {} ({}) matches the config",
+            result.stack,
+            result.stack_status.as_deref().unwrap_or_default()
+        ));
+    } else {
+        out.result(out.paint(
+            Style::Bold,
+            format!(
+                "Changes to stack {} ({}):",
+                result.stack,
+                result.stack_status.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
+    for line in changes::change_lines(out, &result.changes) {
+        out.result(line);
+    }
+    if !result.tag_changes.is_empty() {
+        out.result(out.paint(Style::Bold, "Stack tag changes:"));
+        for line in changes::tag_lines(out, &result.tag_changes) {
+            out.result(line);
+        }
+    }
+    if !result.template_diff.is_empty() {
+        out.result(out.paint(Style::Bold, "Template diff (deployed → new):"));
+        for line in result.template_diff.lines() {
+            let style = match line.as_bytes().first() {
+                Some(b'+') => Some(Style::Green),
+                Some(b'-') => Some(Style::Red),
+                Some(b'@') => Some(Style::Cyan),
+                _ => None,
+            };
+            match style {
+                Some(style) => out.result(out.paint(style, line)),
+                None => out.result(line),
+            }
+        }
+    }
+    if result.pending {
+        out.result(format!("Apply with: {}", result.apply_with));
+    }
 }

@@ -1,11 +1,89 @@
-//! `upload-template` (SPEC §9). Not implemented yet: fails clearly.
+//! `upload-template` (SPEC §9): regenerate the template and store it in the deployment's own
+//! bucket at `_provisioner/templates/{deployment}-template.yaml`, with the tool version and the
+//! config hash as object metadata, so the bucket documents how it was built. Additive: it writes
+//! one object of the tool's own, needs no `--force` and changes no stack.
 
+use std::collections::BTreeMap;
+
+use anyhow::bail;
+use serde::Serialize;
+
+use super::deploy_solution::config_arg;
+use super::engine;
 use super::{Ctx, Outcome};
 use crate::aws::AwsClients;
+use crate::aws::cfn;
+use crate::aws::s3::{self, TEMPLATE_CONTENT_TYPE};
+use crate::cli::Action;
+use crate::naming::Pattern;
+use crate::template;
 
-/// Run the action.
-#[allow(clippy::unused_async)]
+/// Object metadata key holding the tool version (sent as `x-amz-meta-tool-version`).
+pub const META_TOOL_VERSION: &str = "tool-version";
+/// Object metadata key holding the normalised config hash.
+pub const META_CONFIG_SHA256: &str = "config-sha256";
+
+/// The `result` of upload-template.
+#[derive(Debug, Serialize)]
+pub struct UploadResult {
+    pub bucket: String,
+    pub key: String,
+    pub uri: String,
+    pub bytes: usize,
+    pub content_type: &'static str,
+    pub metadata: BTreeMap<String, String>,
+    pub etag: Option<String>,
+}
+
+/// Run upload-template.
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    let _ = aws;
-    super::not_available(ctx.options.action)
+    let deployment = ctx.deployment;
+    let body = template::render(ctx.config, deployment)?;
+
+    // The stack must exist (and be ours): the template goes into the bucket it deployed.
+    let Some(stack) = cfn::describe_stack(&aws.cfn, &deployment.stack_name).await? else {
+        let create = match deployment.pattern {
+            Pattern::Shared => Action::PrepMaster,
+            Pattern::Dedicated => Action::CreateBucket,
+        };
+        bail!(
+            "stack {} does not exist in {}, so there is no bucket to upload the template to. Deploy it first: s3-provisioner --config {} --action {create} --solution {} --force",
+            deployment.stack_name,
+            aws.region,
+            config_arg(ctx),
+            deployment.solution
+        );
+    };
+    engine::ensure_owned(&stack, deployment)?;
+    let bucket = stack
+        .output("BucketName")
+        .unwrap_or(&deployment.bucket_name)
+        .to_owned();
+
+    let key = deployment.template_key();
+    let metadata = BTreeMap::from([
+        (META_TOOL_VERSION.to_owned(), crate::VERSION.to_owned()),
+        (
+            META_CONFIG_SHA256.to_owned(),
+            ctx.config.normalised_sha256(),
+        ),
+    ]);
+    let etag = s3::put_template(&aws.s3, &bucket, &key, &body, &metadata).await?;
+    let uri = format!("s3://{bucket}/{key}");
+    ctx.out.result(format!("upload-template: uploaded {uri}"));
+    ctx.out.result(format!(
+        "  {} bytes, {TEMPLATE_CONTENT_TYPE}, {META_TOOL_VERSION}={}, {META_CONFIG_SHA256}={}",
+        body.len(),
+        metadata[META_TOOL_VERSION],
+        metadata[META_CONFIG_SHA256]
+    ));
+    Outcome::success(&UploadResult {
+        bucket,
+        key,
+        uri,
+        bytes: body.len(),
+        content_type: TEMPLATE_CONTENT_TYPE,
+        metadata,
+        etag,
+    })
 }

@@ -16,6 +16,7 @@ mod yaml;
 
 pub use model::*;
 pub use resources::*;
+pub use yaml::MAX_TEMPLATE_BYTES;
 
 use anyhow::Context;
 

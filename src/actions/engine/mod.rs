@@ -1,0 +1,522 @@
+//! The deployment engine: bring one deployment's stack to a template through a change set, the
+//! way SPEC §9 describes for prep-master, create-bucket and test-deploy.
+//!
+//! [`deploy`] reads the stack's state and decides (update, recreate, wait, refuse), checks the
+//! bucket name, shows the change set, asks (`--force` / TTY / refuse), executes, streams events,
+//! and explains failures. The building blocks are public for the other AWS actions:
+//! [`ensure_owned`] (the ownership rule), [`watch`] (live events, Ctrl-C, time-out),
+//! [`delete_stack_and_wait`], [`discard_change_set`] and [`changes::change_lines`].
+//!
+//! This module decides and talks to the user; `aws::cfn` and `aws::s3` only call AWS.
+
+pub mod changes;
+mod progress;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::aws::cfn::{
+    self, ChangeSetDetails, ChangeSetHandle, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest,
+    EventCursor, Poller, ResourceChange, StackInfo, StackStatus,
+};
+use crate::aws::s3::{self, BucketCheck};
+use crate::aws::{AwsClients, DEPLOYMENT_TAG};
+use crate::exit::{Interrupted, Refusal};
+use crate::naming::Deployment;
+use crate::output::{Output, Style};
+
+pub use progress::EventDisplay;
+
+/// How long and how often to poll while deploying (STYLE 12): tests pass [`Waits::immediate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// Waiting for CloudFormation to compute a change set.
+    pub change_set: Poller,
+    /// Waiting for a stack operation (`--timeout`).
+    pub stack: Poller,
+}
+
+impl Waits {
+    /// The production schedule with `--timeout` as the longest wait for each operation.
+    pub fn for_timeout(timeout: Duration) -> Self {
+        Waits {
+            change_set: Poller::change_set(timeout),
+            stack: Poller::stack(timeout),
+        }
+    }
+
+    /// Back-to-back polls, for tests against mocks and emulators.
+    pub fn immediate(max_wait: Duration) -> Self {
+        Waits {
+            change_set: Poller::immediate(max_wait),
+            stack: Poller::immediate(max_wait),
+        }
+    }
+}
+
+/// What to deploy.
+#[derive(Debug, Clone)]
+pub struct DeployRequest<'a> {
+    pub deployment: &'a Deployment,
+    /// The rendered template (YAML).
+    pub template_body: &'a str,
+    /// Stack tags (the bucket's tags, including [`DEPLOYMENT_TAG`]).
+    pub tags: BTreeMap<String, String>,
+    /// `--force`: go ahead without asking.
+    pub force: bool,
+}
+
+/// What [`deploy`] did to the stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StackAction {
+    Created,
+    Updated,
+    /// A failed or abandoned stack was deleted and created again.
+    Recreated,
+    /// The stack already matched the template.
+    UpToDate,
+}
+
+impl StackAction {
+    /// Past-tense description for summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StackAction::Created => "created",
+            StackAction::Updated => "updated",
+            StackAction::Recreated => "deleted and created again",
+            StackAction::UpToDate => "already up to date",
+        }
+    }
+}
+
+/// The deployed stack.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployed {
+    pub stack_name: String,
+    pub stack_id: String,
+    pub action: StackAction,
+    /// Final stack status, e.g. `CREATE_COMPLETE`.
+    pub status: String,
+    pub outputs: BTreeMap<String, String>,
+    /// The changes that were applied (empty when up to date).
+    pub changes: Vec<ResourceChange>,
+}
+
+/// How many running operations [`deploy`] waits for before giving up.
+const MAX_BUSY_WAITS: usize = 3;
+
+/// Create or update the stack of `request.deployment` so it runs `request.template_body`.
+///
+/// Existing stack states (SPEC §9): `*_COMPLETE` → update through a change set;
+/// `ROLLBACK_COMPLETE`, `CREATE_FAILED`, `REVIEW_IN_PROGRESS` → delete and create again (after
+/// confirmation); `*_IN_PROGRESS` → wait, then decide again; anything else → exit 1 with the
+/// next step. A stack or bucket that is not ours is refused (exit 4). An empty change set is
+/// "already up to date". A refused or failed change set is deleted (with the `REVIEW_IN_PROGRESS`
+/// stack a CREATE change set made), so a refusal leaves nothing behind.
+pub async fn deploy(
+    out: &mut Output,
+    aws: &AwsClients,
+    request: &DeployRequest<'_>,
+    waits: Waits,
+) -> anyhow::Result<Deployed> {
+    let deployment = request.deployment;
+    let stack_name = deployment.stack_name.as_str();
+    let mut recreated = false;
+    let mut existing = cfn::describe_stack(&aws.cfn, stack_name).await?;
+    let mut busy_waits = 0;
+    while let Some(stack) = &existing {
+        ensure_owned(stack, deployment)?;
+        match stack.status {
+            StackStatus::Complete => break,
+            StackStatus::InProgress => {
+                if busy_waits == MAX_BUSY_WAITS {
+                    bail!(
+                        "stack {stack_name} is still busy ({}) after waiting for {MAX_BUSY_WAITS} operations; rerun when `aws cloudformation describe-stacks --stack-name {stack_name} --region {}` shows it settled",
+                        stack.status_name,
+                        aws.region
+                    );
+                }
+                busy_waits += 1;
+                out.info(
+                    format!(
+                        "Stack {stack_name} is busy ({}); waiting for that operation to finish",
+                        stack.status_name
+                    ),
+                    &[],
+                );
+                let mut cursor = EventCursor::after_latest(&aws.cfn, &stack.stack_id).await?;
+                watch(out, aws, &mut cursor, waits.stack).await?;
+                existing = cfn::describe_stack(&aws.cfn, stack_name).await?;
+            }
+            StackStatus::RollbackComplete
+            | StackStatus::CreateFailed
+            | StackStatus::ReviewInProgress => {
+                out.warn(format!(
+                    "stack {stack_name} is {}{}: it holds no working deployment and can only be deleted",
+                    stack.status_name,
+                    reason_suffix(stack.status_reason.as_deref())
+                ));
+                out.confirm(
+                    request.force,
+                    &format!(
+                        "Delete stack {stack_name} ({}) and create it again?",
+                        stack.status_name
+                    ),
+                )?;
+                delete_stack_and_wait(out, aws, stack, waits.stack).await?;
+                recreated = true;
+                existing = None;
+            }
+            StackStatus::DeleteComplete => existing = None,
+            StackStatus::Failed => bail!(stuck_stack_message(stack, &aws.region)),
+        }
+    }
+
+    // The bucket name must be free (new stack, or a stack moving to a new bucket name) or ours.
+    let current_bucket = existing.as_ref().and_then(|s| s.output("BucketName"));
+    if current_bucket != Some(deployment.bucket_name.as_str()) {
+        check_bucket_is_free(aws, deployment).await?;
+    }
+
+    let kind = if existing.is_some() {
+        ChangeSetKind::Update
+    } else {
+        ChangeSetKind::Create
+    };
+    let change_set_request = ChangeSetRequest {
+        stack_name,
+        template_body: request.template_body,
+        tags: &request.tags,
+        kind,
+        description: "s3-provisioner deployment",
+    };
+    out.info(
+        format!("Computing the changes to stack {stack_name}"),
+        &[("region", &aws.region)],
+    );
+    let handle = cfn::start_change_set(&aws.cfn, &change_set_request).await?;
+    let outcome = interruptible(cfn::wait_change_set(
+        &aws.cfn,
+        handle.clone(),
+        &aws.region,
+        waits.change_set,
+    ))
+    .await;
+    let outcome = match outcome {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(error)) => {
+            discard_change_set(out, aws, &handle).await;
+            return Err(error);
+        }
+        None => {
+            discard_change_set(out, aws, &handle).await;
+            return Err(Interrupted(format!(
+                "interrupted before anything was changed; the change set for stack {stack_name} was deleted. Rerun the same command to deploy"
+            ))
+            .into());
+        }
+    };
+    let details = match outcome {
+        ChangeSetOutcome::Ready(details) => details,
+        ChangeSetOutcome::NoChanges(handle) => {
+            discard_change_set(out, aws, &handle).await;
+            let stack = existing.context("CloudFormation reported no changes for a new stack")?;
+            out.info(
+                format!(
+                    "Stack {stack_name} is already up to date ({})",
+                    stack.status_name
+                ),
+                &[],
+            );
+            return Ok(Deployed {
+                stack_name: stack.name,
+                stack_id: stack.stack_id,
+                action: StackAction::UpToDate,
+                status: stack.status_name,
+                outputs: stack.outputs,
+                changes: Vec::new(),
+            });
+        }
+        ChangeSetOutcome::Failed { handle, reason } => {
+            discard_change_set(out, aws, &handle).await;
+            bail!(
+                "CloudFormation rejected the change set for stack {stack_name}: {reason}. Nothing was changed; check the template with --action validate-prov-template"
+            );
+        }
+    };
+
+    show_plan(out, &details, existing.is_none());
+    let question = match kind {
+        ChangeSetKind::Create => format!(
+            "Create stack {stack_name} with bucket {} in {}?",
+            deployment.bucket_name, aws.region
+        ),
+        ChangeSetKind::Update => format!(
+            "Apply {} change(s) to stack {stack_name}?",
+            details.changes.len()
+        ),
+    };
+    if let Err(refusal) = out.confirm(request.force, &question) {
+        discard_change_set(out, aws, &details.handle).await;
+        return Err(refusal);
+    }
+
+    let stack = execute_and_watch(out, aws, &details.handle, waits.stack).await?;
+    let action = match (kind, recreated) {
+        (ChangeSetKind::Create, true) => StackAction::Recreated,
+        (ChangeSetKind::Create, false) => StackAction::Created,
+        (ChangeSetKind::Update, _) => StackAction::Updated,
+    };
+    Ok(Deployed {
+        stack_name: stack.name,
+        stack_id: stack.stack_id,
+        action,
+        status: stack.status_name,
+        outputs: stack.outputs,
+        changes: details.changes,
+    })
+}
+
+/// Refuse (exit 4) unless `stack` carries [`DEPLOYMENT_TAG`] = this deployment (SPEC §9).
+pub fn ensure_owned(stack: &StackInfo, deployment: &Deployment) -> anyhow::Result<()> {
+    match stack.tag(DEPLOYMENT_TAG) {
+        Some(owner) if owner == deployment.name => Ok(()),
+        Some(owner) => Err(Refusal(format!(
+            "stack {} belongs to deployment `{owner}` (tag {DEPLOYMENT_TAG}), not to `{}`; refusing to change it, nothing was changed. Check --config and --solution",
+            stack.name, deployment.name
+        ))
+        .into()),
+        None => Err(Refusal(format!(
+            "stack {} exists but was not created by s3-provisioner (it has no {DEPLOYMENT_TAG} tag); refusing to change it, nothing was changed. Rename the deployment (company_prefix, tenant_id) or remove that stack yourself",
+            stack.name
+        ))
+        .into()),
+    }
+}
+
+/// HeadBucket pre-check before CloudFormation creates the bucket: free is fine; ours without a
+/// stack cannot be adopted; anything else is refused by [`s3::check_bucket_name`].
+async fn check_bucket_is_free(aws: &AwsClients, deployment: &Deployment) -> anyhow::Result<()> {
+    let bucket = &deployment.bucket_name;
+    match s3::check_bucket_name(&aws.s3, bucket, &deployment.name, &aws.region).await? {
+        BucketCheck::Free => Ok(()),
+        BucketCheck::Ours => bail!(
+            "bucket {bucket} already exists (tagged for deployment {}) but stack {} does not manage it: it was kept when its stack was deleted (DeletionPolicy Retain). CloudFormation cannot take it over. Remove it with --action tear-down --force (this deletes its contents), or choose another name with s3.bucket_name_override",
+            deployment.name,
+            deployment.stack_name
+        ),
+    }
+}
+
+/// Print the change set about to be applied (progress stream: the summary is the result).
+fn show_plan(out: &mut Output, details: &ChangeSetDetails, creating: bool) {
+    let heading = if creating {
+        format!("Stack {} will be created with:", details.handle.stack_name)
+    } else {
+        format!("Changes to stack {}:", details.handle.stack_name)
+    };
+    out.info(out.paint(Style::Bold, heading), &[]);
+    for line in changes::change_lines(out, &details.changes) {
+        out.info(line, &[]);
+    }
+}
+
+/// Execute a computed change set and follow the stack until it settles. Succeeds only when the
+/// stack reached `CREATE_COMPLETE`/`UPDATE_COMPLETE`; otherwise lists every failed resource with
+/// CloudFormation's reason and fails (exit 1) with the next step.
+pub async fn execute_and_watch(
+    out: &mut Output,
+    aws: &AwsClients,
+    handle: &ChangeSetHandle,
+    poller: Poller,
+) -> anyhow::Result<StackInfo> {
+    let stack_name = &handle.stack_name;
+    let mut cursor = EventCursor::after_latest(&aws.cfn, &handle.stack_id).await?;
+    cfn::execute_change_set(&aws.cfn, handle).await?;
+    out.info(
+        format!("Deploying stack {stack_name}"),
+        &[("region", &aws.region)],
+    );
+    let settled = watch(out, aws, &mut cursor, poller).await?;
+    let expected = match handle.kind {
+        ChangeSetKind::Create => "CREATE_COMPLETE",
+        ChangeSetKind::Update => "UPDATE_COMPLETE",
+    };
+    let Some(stack) = settled else {
+        bail!(
+            "stack {stack_name} disappeared while it was being deployed; someone deleted it. Rerun to create it again"
+        );
+    };
+    if stack.status_name == expected {
+        return Ok(stack);
+    }
+    report_failures(out, &cursor);
+    let next = match stack.status {
+        StackStatus::RollbackComplete => {
+            "fix the cause above, then rerun with --force: the rolled-back stack is deleted and created again"
+        }
+        StackStatus::Complete => {
+            "the stack was rolled back to its previous state and still works; fix the cause above and rerun"
+        }
+        _ => "see the AWS CloudFormation console for the stack's events",
+    };
+    bail!(
+        "deploying stack {stack_name} failed: it is now {}{}. Next step: {next}",
+        stack.status_name,
+        reason_suffix(stack.status_reason.as_deref())
+    )
+}
+
+/// Print each failed resource with CloudFormation's reason (from the events seen).
+fn report_failures(out: &mut Output, cursor: &EventCursor) {
+    let failures = cursor.failures();
+    if failures.is_empty() {
+        return;
+    }
+    out.error("failed resources:");
+    for event in failures {
+        out.error(format!(
+            "  {} ({}) {}: {}",
+            event.logical_id,
+            event.resource_type,
+            event.status,
+            event.reason.as_deref().unwrap_or("no reason given")
+        ));
+    }
+}
+
+/// Follow a stack operation: stream its events (redrawn on a TTY, one line each otherwise) until
+/// the stack settles. Ctrl-C stops waiting (the operation continues in CloudFormation) and
+/// returns [`Interrupted`] with the command that checks on it; running out of `--timeout` is a
+/// [`cfn::WaitTimeout`]. `None` means the stack is gone.
+pub async fn watch(
+    out: &mut Output,
+    aws: &AwsClients,
+    cursor: &mut EventCursor,
+    poller: Poller,
+) -> anyhow::Result<Option<StackInfo>> {
+    let mut display = EventDisplay::new(out.is_interactive());
+    let stack = cursor.stack.clone();
+    let result = {
+        let mut on_event = |event: &cfn::StackEvent| display.show(out, event);
+        interruptible(cfn::wait_stack(
+            &aws.cfn,
+            cursor,
+            &aws.region,
+            poller,
+            &mut on_event,
+        ))
+        .await
+    };
+    display.finish();
+    result.unwrap_or_else(|| {
+        let name = stack_name_of(&stack);
+        Err(Interrupted(format!(
+            "interrupted: stopped waiting, but the operation on stack {name} continues in CloudFormation. Check it with `aws cloudformation describe-stacks --stack-name {name} --region {} --query 'Stacks[0].StackStatus'` and rerun the same command once it has finished",
+            aws.region
+        ))
+        .into())
+    })
+}
+
+/// `DeleteStack` (by id, so the final `DELETE_COMPLETE` stays visible) and follow it; fails with
+/// the resources that could not be deleted when the stack ends `DELETE_FAILED`.
+pub async fn delete_stack_and_wait(
+    out: &mut Output,
+    aws: &AwsClients,
+    stack: &StackInfo,
+    poller: Poller,
+) -> anyhow::Result<()> {
+    let mut cursor = EventCursor::after_latest(&aws.cfn, &stack.stack_id).await?;
+    cfn::delete_stack(&aws.cfn, &stack.stack_id).await?;
+    out.info(
+        format!("Deleting stack {}", stack.name),
+        &[("region", &aws.region)],
+    );
+    match watch(out, aws, &mut cursor, poller).await? {
+        None => Ok(()),
+        Some(settled) if settled.status == StackStatus::DeleteComplete => Ok(()),
+        Some(settled) => {
+            report_failures(out, &cursor);
+            bail!(
+                "deleting stack {} failed: it is now {}{}. Remove what blocks it (see above) and rerun",
+                stack.name,
+                settled.status_name,
+                reason_suffix(settled.status_reason.as_deref())
+            )
+        }
+    }
+}
+
+/// Delete a change set that will not be executed, and for a CREATE change set also the empty
+/// `REVIEW_IN_PROGRESS` stack it made. Cleanup failures are warnings naming what was left.
+pub async fn discard_change_set(out: &mut Output, aws: &AwsClients, handle: &ChangeSetHandle) {
+    if let Err(error) = cfn::delete_change_set(&aws.cfn, handle).await {
+        out.warn(format!("{error:#}"));
+    }
+    if handle.kind == ChangeSetKind::Create
+        && let Err(error) = cfn::delete_stack(&aws.cfn, &handle.stack_id).await
+    {
+        out.warn(format!(
+            "{error:#}; the empty stack {} (REVIEW_IN_PROGRESS) was left behind: delete it with `aws cloudformation delete-stack --stack-name {} --region {}`",
+            handle.stack_name, handle.stack_name, aws.region
+        ));
+    }
+}
+
+/// Run `work` unless Ctrl-C comes first (`None`). If the signal handler cannot be installed,
+/// the work simply runs to the end.
+pub async fn interruptible<T>(work: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        result = work => Some(result),
+        () = ctrl_c() => None,
+    }
+}
+
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// What to do about a stack that is stuck in a failed state (exit 1).
+fn stuck_stack_message(stack: &StackInfo, region: &str) -> String {
+    let name = &stack.name;
+    let next = match stack.status_name.as_str() {
+        "UPDATE_ROLLBACK_FAILED" => format!(
+            "let CloudFormation finish the rollback with `aws cloudformation continue-update-rollback --stack-name {name} --region {region}` (skipping resources it cannot roll back if needed), then rerun"
+        ),
+        "DELETE_FAILED" => format!(
+            "remove what blocked the deletion (see the stack's events) and delete it with --action tear-down --force, or `aws cloudformation delete-stack --stack-name {name} --region {region}`, then rerun"
+        ),
+        _ => format!(
+            "inspect it with `aws cloudformation describe-stack-events --stack-name {name} --region {region}`, repair or delete it, then rerun"
+        ),
+    };
+    format!(
+        "stack {name} is {}{}; it cannot be updated in this state. Next step: {next}",
+        stack.status_name,
+        reason_suffix(stack.status_reason.as_deref())
+    )
+}
+
+fn reason_suffix(reason: Option<&str>) -> String {
+    reason
+        .filter(|r| !r.is_empty())
+        .map_or_else(String::new, |r| format!(" ({r})"))
+}
+
+/// The stack name inside a stack id (`arn:…:stack/NAME/uuid`), or the text itself.
+fn stack_name_of(stack: &str) -> &str {
+    stack
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split('/').nth(1))
+        .unwrap_or(stack)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1 @@
+//! Engine tests against mocked AWS clients (aws-smithy-mocks).

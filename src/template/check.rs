@@ -1,1 +1,0 @@
-//! The `validate-prov-template` rules (placeholder).
