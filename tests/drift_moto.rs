@@ -130,7 +130,10 @@ fn fresh_deployment_is_in_sync_and_says_drift_detection_is_unavailable() {
         "{stderr}"
     );
     let (_, document) = check_drift(&server, &work, &site);
-    assert_eq!(document["result"]["cloudformation"]["outcome"], "unavailable");
+    assert_eq!(
+        document["result"]["cloudformation"]["outcome"],
+        "unavailable"
+    );
     let checks: Vec<&str> = document["result"]["checks"]
         .as_array()
         .unwrap()

@@ -99,6 +99,7 @@ impl AwsClients {
 
 pub mod cfn;
 pub mod drift;
+pub mod empty;
 pub mod error;
 pub mod live;
 pub mod s3;
