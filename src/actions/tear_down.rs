@@ -140,8 +140,14 @@ pub(super) async fn tear_down(
     out.confirm_typed(settings.force, &what, &bucket)?;
 
     if bucket_present {
-        let (deleted, aborted) =
-            empty_bucket(out, aws, &bucket, &deployment.stack_name, settings.empty).await?;
+        let (deleted, aborted) = empty_bucket(
+            out,
+            aws,
+            &bucket,
+            stack.as_ref().map(|s| s.name.as_str()),
+            settings.empty,
+        )
+        .await?;
         result.versions_deleted = deleted;
         result.multipart_uploads_aborted = aborted;
     }
@@ -260,9 +266,13 @@ async fn empty_bucket(
     out: &mut Output,
     aws: &AwsClients,
     bucket: &str,
-    stack_name: &str,
+    stack_name: Option<&str>,
     settings: EmptySettings,
 ) -> anyhow::Result<(u64, u64)> {
+    let left_in_place = match stack_name {
+        Some(stack) => format!("stack {stack} and the bucket are still there"),
+        None => "the bucket is still there".to_owned(),
+    };
     if let Some(lock) = empty::object_lock(&aws.s3, bucket).await? {
         let retention = match (&lock.mode, &lock.period) {
             (Some(mode), Some(period)) => format!(" (default retention {mode}, {period})"),
@@ -293,7 +303,7 @@ async fn empty_bucket(
         let Some(report) = report else {
             let (done, listed, _) = counters.snapshot();
             return Err(Interrupted(format!(
-                "interrupted while emptying bucket {bucket}: {done} of {listed} listed object versions were deleted; stack {stack_name} and the bucket are still there. Rerun the same command to finish the tear-down"
+                "interrupted while emptying bucket {bucket}: {done} of {listed} listed object versions were deleted; {left_in_place}. Rerun the same command to finish the tear-down"
             ))
             .into());
         };
@@ -329,7 +339,7 @@ async fn empty_bucket(
         }
     }
     bail!(
-        "bucket {bucket} keeps receiving new objects while it is being emptied; stop whatever writes to it, then rerun the same command. Stack {stack_name} and the bucket were left in place"
+        "bucket {bucket} keeps receiving new objects while it is being emptied; stop whatever writes to it, then rerun the same command ({left_in_place})"
     )
 }
 
@@ -339,7 +349,7 @@ async fn failure_error(
     out: &mut Output,
     aws: &AwsClients,
     bucket: &str,
-    stack_name: &str,
+    stack_name: Option<&str>,
     deleted: u64,
     failures: &[KeyFailure],
 ) -> anyhow::Error {
@@ -375,9 +385,14 @@ async fn failure_error(
     if other.len() > LISTED_FAILURES {
         out.error(format!("  … and {} more", other.len() - LISTED_FAILURES));
     }
-    let kept = format!(
-        "{deleted} other version(s) were deleted; stack {stack_name} and bucket {bucket} were left in place"
-    );
+    let kept = match stack_name {
+        Some(stack) => format!(
+            "{deleted} other version(s) were deleted; stack {stack} and bucket {bucket} were left in place"
+        ),
+        None => {
+            format!("{deleted} other version(s) were deleted; bucket {bucket} was left in place")
+        }
+    };
     if other.is_empty() {
         Refusal(format!(
             "S3 Object Lock protects {} object version(s) in bucket {bucket} (listed above): S3 will not delete them until their retention ends or their legal hold is removed, and tear-down never bypasses retention. {kept}. Rerun the same command once the locks have expired",

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use aws_config::retry::RetryConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -122,8 +123,16 @@ pub async fn delete_all_versions(
     counters: &Counters,
     on_batch: &mut (dyn FnMut(&Counters) + Send),
 ) -> anyhow::Result<EmptyReport> {
-    let pages = stream::try_unfold(Some((None, None)), |cursor| async move {
-        let Some((key_marker, version_marker)) = cursor else {
+    // The entry a page ends with is the marker the next page is listed from. It is held back
+    // and deleted with the next page, so it still exists when it is used as a marker: S3 does not
+    // need that, but emulators that look the marker version up (moto) would otherwise return an
+    // empty page and end the listing early.
+    let start = Listing {
+        markers: Some((None, None)),
+        held: None,
+    };
+    let pages = stream::try_unfold(start, |listing| async move {
+        let Some((key_marker, version_marker)) = listing.markers else {
             return Ok(None);
         };
         let page = s3
@@ -136,7 +145,7 @@ pub async fn delete_all_versions(
             .await
             .map_err(describe)
             .with_context(|| format!("listing the object versions of bucket {bucket}"))?;
-        let mut ids = Vec::with_capacity(page.versions().len() + page.delete_markers().len());
+        let mut ids = Vec::with_capacity(page.versions().len() + page.delete_markers().len() + 1);
         let entries = page
             .versions()
             .iter()
@@ -159,14 +168,29 @@ pub async fn delete_all_versions(
         counters
             .listed
             .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        ids.extend(listing.held);
         let next = if page.is_truncated() == Some(true) {
-            Some((
+            let markers = (
                 page.next_key_marker().map(str::to_owned),
                 page.next_version_id_marker().map(str::to_owned),
-            ))
+            );
+            let held = ids
+                .iter()
+                .position(|id| {
+                    Some(id.key()) == markers.0.as_deref()
+                        && id.version_id() == markers.1.as_deref()
+                })
+                .map(|at| ids.swap_remove(at));
+            Listing {
+                markers: Some(markers),
+                held,
+            }
         } else {
             counters.listing_done.store(true, Ordering::Relaxed);
-            None
+            Listing {
+                markers: None,
+                held: None,
+            }
         };
         anyhow::Ok(Some((ids, next)))
     });
@@ -200,6 +224,13 @@ pub async fn delete_all_versions(
         deleted,
         failures,
     })
+}
+
+/// Where the version listing is: the markers of the next page (`None` when done) and the marker
+/// entry held back from the previous page.
+struct Listing {
+    markers: Option<(Option<String>, Option<String>)>,
+    held: Option<ObjectIdentifier>,
 }
 
 /// What one DeleteObjects batch achieved.
@@ -236,9 +267,19 @@ async fn delete_batch(
             Ok(output) => {
                 let mut retry = Vec::new();
                 for error in output.errors() {
+                    let key = error.key().unwrap_or_default();
+                    // Some S3 implementations leave VersionId out of the error: when the batch
+                    // holds one version of that key, it is that one.
+                    let version_id = error.version_id().map(str::to_owned).or_else(|| {
+                        let mut versions = pending.iter().filter(|id| id.key() == key);
+                        match (versions.next(), versions.next()) {
+                            (Some(only), None) => only.version_id().map(str::to_owned),
+                            _ => None,
+                        }
+                    });
                     let failure = KeyFailure {
-                        key: error.key().unwrap_or_default().to_owned(),
-                        version_id: error.version_id().map(str::to_owned),
+                        key: key.to_owned(),
+                        version_id,
                         code: error.code().unwrap_or("UnknownError").to_owned(),
                         message: error.message().unwrap_or("no message").to_owned(),
                     };
@@ -407,14 +448,18 @@ pub async fn object_lock(s3: &Client, bucket: &str) -> anyhow::Result<Option<Obj
 }
 
 /// Why a locked version cannot be deleted: its retention (mode and date) and legal hold, as far
-/// as S3 tells. Best effort: an unreadable detail is left out, never an error.
+/// as S3 tells. Best effort, one attempt each: an unreadable detail is left out (S3's own message
+/// is used instead), never an error.
 pub async fn lock_reason(s3: &Client, bucket: &str, failure: &KeyFailure) -> String {
+    let once = || aws_sdk_s3::config::Builder::default().retry_config(RetryConfig::disabled());
     let mut reasons = Vec::new();
     if let Ok(retention) = s3
         .get_object_retention()
         .bucket(bucket)
         .key(&failure.key)
         .set_version_id(failure.version_id.clone())
+        .customize()
+        .config_override(once())
         .send()
         .await
         && let Some(retention) = retention.retention()
@@ -430,6 +475,8 @@ pub async fn lock_reason(s3: &Client, bucket: &str, failure: &KeyFailure) -> Str
         .bucket(bucket)
         .key(&failure.key)
         .set_version_id(failure.version_id.clone())
+        .customize()
+        .config_override(once())
         .send()
         .await
         && hold
