@@ -59,7 +59,14 @@ fn test_deploy_passes_every_check_and_leaves_nothing_behind() {
     let work = workdir();
     let output = server
         .command(work.path())
-        .args(["--config", CONFIG, "--action", "test-deploy", "--output", "json"])
+        .args([
+            "--config",
+            CONFIG,
+            "--action",
+            "test-deploy",
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -99,7 +106,10 @@ fn test_deploy_passes_every_check_and_leaves_nothing_behind() {
     ] {
         assert!(stdout.contains(&format!("PASS {check}\n")), "{stdout}");
     }
-    assert!(stdout.contains("every check of test deployment"), "{stdout}");
+    assert!(
+        stdout.contains("every check of test deployment"),
+        "{stdout}"
+    );
     assert_eq!(inventory(&server), (Vec::new(), Vec::new()));
 }
 
@@ -155,7 +165,14 @@ fn a_test_name_that_would_be_too_long_stops_before_anything_is_created() {
     let solution = "a".repeat(28);
     let refused = server
         .command(work.path())
-        .args(["--config", CONFIG, "--action", "test-deploy", "--solution", &solution])
+        .args([
+            "--config",
+            CONFIG,
+            "--action",
+            "test-deploy",
+            "--solution",
+            &solution,
+        ])
         .assert()
         .code(2);
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
@@ -170,7 +187,15 @@ fn test_id_is_checked_and_only_for_tear_down_and_check_drift() {
     for (action, id) in [("tear-down", "t12345"), ("prep-master", "t123456")] {
         let assert = server
             .command(work.path())
-            .args(["--config", CONFIG, "--action", action, "--test-id", id, "--force"])
+            .args([
+                "--config",
+                CONFIG,
+                "--action",
+                action,
+                "--test-id",
+                id,
+                "--force",
+            ])
             .assert()
             .code(2);
         let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();

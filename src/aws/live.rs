@@ -322,7 +322,13 @@ pub async fn read_parameters(
                 .parameter()
                 .and_then(|p| p.value())
                 .map(str::to_owned),
-            Err(error) if code(&error) == Some("ParameterNotFound") => None,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(aws_sdk_ssm::operation::get_parameter::GetParameterError::is_parameter_not_found) =>
+            {
+                None
+            }
             Err(error) => {
                 return Err(describe(error))
                     .with_context(|| format!("reading SSM parameter {}", parameter.name));
