@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use aws_sdk_cloudformation::types::StackStatus;
@@ -199,6 +200,7 @@ async fn stack_exists(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> bool
 
 async fn assert_bucket_live(
     s3: &aws_sdk_s3::Client,
+    stack: &str,
     bucket: &str,
     versioning: &str,
     glacier_days: i32,
@@ -263,12 +265,16 @@ async fn assert_bucket_live(
         .tag_set()
         .iter()
         .map(|t| (t.key(), t.value()))
+        .filter(|(k, _)| !k.starts_with("aws:cloudformation:stack-id"))
         .collect();
     tags.sort_unstable();
+    // CloudFormation adds its aws:cloudformation:* tags to the buckets it creates.
     assert_eq!(
         tags,
         [
             ("Owner", "data-science"),
+            ("aws:cloudformation:logical-id", "Bucket"),
+            ("aws:cloudformation:stack-name", stack),
             ("s3-provisioner:managed-by", "s3-provisioner")
         ]
     );
@@ -347,7 +353,7 @@ async fn cloudformation_bucket_properties_are_live_through_create_update_and_ret
         wait_for_stack(&aws.cfn, stack).await,
         StackStatus::CreateComplete
     );
-    assert_bucket_live(&aws.s3, bucket, "Enabled", 90).await;
+    assert_bucket_live(&aws.s3, stack, bucket, "Enabled", 90).await;
 
     // The TLS-only policy must not block ordinary (TLS on AWS) object writes.
     aws.s3
@@ -370,7 +376,7 @@ async fn cloudformation_bucket_properties_are_live_through_create_update_and_ret
         wait_for_stack(&aws.cfn, stack).await,
         StackStatus::UpdateComplete
     );
-    assert_bucket_live(&aws.s3, bucket, "Suspended", 120).await;
+    assert_bucket_live(&aws.s3, stack, bucket, "Suspended", 120).await;
 
     aws.cfn
         .delete_stack()
@@ -472,4 +478,606 @@ async fn delete_policy_bucket_is_deleted_only_when_empty() {
     assert!(!stack_exists(&aws.cfn, stack).await);
     let head = aws.s3.head_bucket().bucket(bucket).send().await;
     assert!(head.unwrap_err().into_service_error().is_not_found());
+}
+
+/// The template shape of a real deployment, with SSM parameters and (optionally) a VPC endpoint.
+fn deployment_template(bucket: &str, versioning: &str, vpc: Option<(&str, &str)>) -> String {
+    let mut template = format!(
+        r"AWSTemplateFormatVersion: '2010-09-09'
+Description: S3 Provisioner smoke deployment
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Retain
+    UpdateReplacePolicy: Retain
+    Properties:
+      BucketName: {bucket}
+      VersioningConfiguration:
+        Status: {versioning}
+  BucketNameParameter:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Name: /s3-provisioner/smoke/bucket-name
+      Type: String
+      Value: !Ref Bucket
+"
+    );
+    if let Some((vpc_id, route_table)) = vpc {
+        write!(
+            template,
+            r"  VpcEndpoint:
+    Type: AWS::EC2::VPCEndpoint
+    Properties:
+      VpcId: {vpc_id}
+      ServiceName: !Sub 'com.amazonaws.${{AWS::Region}}.s3'
+      VpcEndpointType: Gateway
+      RouteTableIds:
+        - {route_table}
+"
+        )
+        .unwrap();
+    }
+    template.push_str(
+        r"Outputs:
+  BucketName:
+    Value: !Ref Bucket
+  BucketArn:
+    Value: !GetAtt Bucket.Arn
+  BucketRegionalDomainName:
+    Value: !GetAtt Bucket.RegionalDomainName
+",
+    );
+    if vpc.is_some() {
+        template.push_str("  VpcEndpointId:\n    Value: !Ref VpcEndpoint\n");
+    }
+    template
+}
+
+fn stack_tag(key: &str, value: &str) -> aws_sdk_cloudformation::types::Tag {
+    aws_sdk_cloudformation::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+}
+
+/// The CloudFormation calls the tool makes, through the Rust SDK: change sets (create, describe
+/// with property values, execute, empty, delete), outputs, stack tags, templates, events,
+/// resources, SSM parameters, a VPC endpoint, REVIEW_IN_PROGRESS clean-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_sets_and_stack_reads_through_the_rust_sdk() {
+    use aws_sdk_cloudformation::types::{ChangeSetStatus, ChangeSetType};
+    let region = "us-west-1";
+    let moto = MotoServer::start();
+    let aws = moto.clients(region).await;
+    let (vpc, tables) = moto.create_vpc(region, 1);
+    assert!(vpc.starts_with("vpc-") && tables[0].starts_with("rtb-"));
+    let (stack, bucket) = ("smoke-cs", "edge-smoke-cs");
+
+    let valid = aws
+        .cfn
+        .validate_template()
+        .template_body(deployment_template(bucket, "Enabled", None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(valid.description(), Some("S3 Provisioner smoke deployment"));
+    let invalid = aws
+        .cfn
+        .validate_template()
+        .template_body("Resources: {Bucket: {Type: AWS::S3::Bucket, Properties: [")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(
+        invalid
+            .meta()
+            .message()
+            .unwrap()
+            .starts_with("Template format error"),
+        "{invalid:?}"
+    );
+
+    // Same change-set name on another stack: lookups must stay within their stack.
+    for (name, cs_type) in [
+        ("other", ChangeSetType::Create),
+        (stack, ChangeSetType::Create),
+    ] {
+        aws.cfn
+            .create_change_set()
+            .stack_name(name)
+            .change_set_name("s3p-deploy")
+            .change_set_type(cs_type)
+            .template_body(deployment_template(
+                &format!("edge-{name}"),
+                "Enabled",
+                Some((&vpc, &tables[0])),
+            ))
+            .tags(stack_tag("s3-provisioner:deployment", name))
+            .send()
+            .await
+            .unwrap();
+    }
+    let described = aws
+        .cfn
+        .describe_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-deploy")
+        .include_property_values(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.stack_name(), Some(stack));
+    assert_eq!(described.status(), Some(&ChangeSetStatus::CreateComplete));
+    let mut added: Vec<&str> = described
+        .changes()
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .filter(|rc| {
+            rc.action()
+                .map(aws_sdk_cloudformation::types::ChangeAction::as_str)
+                == Some("Add")
+        })
+        .filter_map(|rc| rc.logical_resource_id())
+        .collect();
+    added.sort_unstable();
+    assert_eq!(added, ["Bucket", "BucketNameParameter", "VpcEndpoint"]);
+    let reviewing = aws
+        .cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reviewing.stacks()[0].stack_status(),
+        Some(&StackStatus::ReviewInProgress)
+    );
+
+    aws.cfn
+        .execute_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-deploy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_for_stack(&aws.cfn, stack).await,
+        StackStatus::CreateComplete
+    );
+    let created = aws
+        .cfn
+        .describe_stacks()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    let created = &created.stacks()[0];
+    let output = |key: &str| {
+        created
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value())
+            .map(str::to_owned)
+    };
+    assert_eq!(output("BucketName").as_deref(), Some(bucket));
+    assert_eq!(output("BucketArn"), Some(format!("arn:aws:s3:::{bucket}")));
+    assert!(output("VpcEndpointId").unwrap().starts_with("vpce-"));
+    assert_eq!(created.tags().len(), 1);
+    assert_eq!(created.tags()[0].value(), Some(stack));
+    // The other stack's same-named change set is untouched.
+    let other = aws
+        .cfn
+        .describe_stacks()
+        .stack_name("other")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.stacks()[0].stack_status(),
+        Some(&StackStatus::ReviewInProgress)
+    );
+
+    let parameter = aws
+        .ssm
+        .get_parameter()
+        .name("/s3-provisioner/smoke/bucket-name")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parameter.parameter().and_then(|p| p.value()), Some(bucket));
+
+    let template = aws
+        .cfn
+        .get_template()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    assert!(template.template_body().unwrap().contains("VpcEndpoint"));
+    let resources = aws
+        .cfn
+        .list_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    let mut physical: Vec<(&str, &str)> = resources
+        .stack_resource_summaries()
+        .iter()
+        .map(|r| {
+            (
+                r.logical_resource_id().unwrap(),
+                r.physical_resource_id().unwrap_or_default(),
+            )
+        })
+        .collect();
+    physical.sort_unstable();
+    assert_eq!(physical[0], ("Bucket", bucket));
+    assert_eq!(
+        physical[1],
+        ("BucketNameParameter", "/s3-provisioner/smoke/bucket-name")
+    );
+    let events = aws
+        .cfn
+        .describe_stack_events()
+        .stack_name(stack)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        events.stack_events()[0]
+            .resource_status()
+            .map(aws_sdk_cloudformation::types::ResourceStatus::as_str),
+        Some("CREATE_COMPLETE")
+    );
+
+    // An update change set lists each changed property with its old and new value.
+    aws.cfn
+        .create_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-update")
+        .change_set_type(ChangeSetType::Update)
+        .template_body(deployment_template(
+            bucket,
+            "Suspended",
+            Some((&vpc, &tables[0])),
+        ))
+        .tags(stack_tag("s3-provisioner:deployment", stack))
+        .send()
+        .await
+        .unwrap();
+    let update = aws
+        .cfn
+        .describe_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-update")
+        .include_property_values(true)
+        .send()
+        .await
+        .unwrap();
+    let changes = update.changes();
+    assert_eq!(changes.len(), 1);
+    let change = changes[0].resource_change().unwrap();
+    assert_eq!(change.logical_resource_id(), Some("Bucket"));
+    assert_eq!(change.physical_resource_id(), Some(bucket));
+    assert_eq!(
+        change
+            .replacement()
+            .map(aws_sdk_cloudformation::types::Replacement::as_str),
+        Some("False")
+    );
+    let target = change.details()[0].target().unwrap();
+    assert_eq!(target.name(), Some("VersioningConfiguration"));
+    assert_eq!(
+        target.path(),
+        Some("/Properties/VersioningConfiguration/Status")
+    );
+    assert_eq!(
+        (target.before_value(), target.after_value()),
+        (Some("Enabled"), Some("Suspended"))
+    );
+    aws.cfn
+        .delete_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-update")
+        .send()
+        .await
+        .unwrap();
+
+    // Same template again: an empty change set FAILS with AWS's reason.
+    aws.cfn
+        .create_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-empty")
+        .change_set_type(ChangeSetType::Update)
+        .template_body(deployment_template(
+            bucket,
+            "Enabled",
+            Some((&vpc, &tables[0])),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let empty = aws
+        .cfn
+        .describe_change_set()
+        .stack_name(stack)
+        .change_set_name("s3p-empty")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), Some(&ChangeSetStatus::Failed));
+    assert!(
+        empty
+            .status_reason()
+            .unwrap()
+            .contains("didn't contain changes")
+    );
+    assert!(empty.changes().is_empty());
+
+    // A REVIEW_IN_PROGRESS stack (from a CREATE change set) can be deleted.
+    aws.cfn
+        .delete_stack()
+        .stack_name("other")
+        .send()
+        .await
+        .unwrap();
+    assert!(!stack_exists(&aws.cfn, "other").await);
+}
+
+/// S3 calls tear-down makes, through the Rust SDK: versions and delete markers, batch deletes,
+/// multipart uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_batches_and_multipart_uploads_through_the_rust_sdk() {
+    use aws_sdk_s3::types::{
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+        ObjectIdentifier, VersioningConfiguration,
+    };
+    let region = "eu-west-1";
+    let moto = MotoServer::start();
+    let aws = moto.clients(region).await;
+    let bucket = "edge-smoke-versions";
+    aws.s3
+        .create_bucket()
+        .bucket(bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    aws.s3
+        .put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for body in ["1", "2"] {
+        aws.s3
+            .put_object()
+            .bucket(bucket)
+            .key("solutions/a.txt")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    aws.s3
+        .delete_object()
+        .bucket(bucket)
+        .key("solutions/a.txt")
+        .send()
+        .await
+        .unwrap();
+
+    let listed = aws
+        .s3
+        .list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.versions().len(), 2);
+    assert_eq!(listed.delete_markers().len(), 1);
+    let identifiers: Vec<ObjectIdentifier> = listed
+        .versions()
+        .iter()
+        .map(|v| (v.key().unwrap(), v.version_id().unwrap()))
+        .chain(
+            listed
+                .delete_markers()
+                .iter()
+                .map(|m| (m.key().unwrap(), m.version_id().unwrap())),
+        )
+        .map(|(key, version)| {
+            ObjectIdentifier::builder()
+                .key(key)
+                .version_id(version)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let deleted = aws
+        .s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(
+            Delete::builder()
+                .set_objects(Some(identifiers))
+                .quiet(false)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.deleted().len(), 3);
+    assert!(deleted.errors().is_empty());
+    let after = aws
+        .s3
+        .list_object_versions()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(after.versions().is_empty() && after.delete_markers().is_empty());
+
+    let upload = aws
+        .s3
+        .create_multipart_upload()
+        .bucket(bucket)
+        .key("solutions/big.bin")
+        .send()
+        .await
+        .unwrap();
+    let upload_id = upload.upload_id().unwrap();
+    let uploads = aws
+        .s3
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploads.uploads().len(), 1);
+    assert_eq!(uploads.uploads()[0].upload_id(), Some(upload_id));
+    aws.s3
+        .abort_multipart_upload()
+        .bucket(bucket)
+        .key("solutions/big.bin")
+        .upload_id(upload_id)
+        .send()
+        .await
+        .unwrap();
+    let uploads = aws
+        .s3
+        .list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(uploads.uploads().is_empty());
+
+    aws.s3.delete_bucket().bucket(bucket).send().await.unwrap();
+}
+
+/// moto has no drift detection; the harness makes it fail at once with a non-retryable
+/// `NotImplemented` (HTTP 501) instead of a retried HTTP 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_detection_is_reported_as_not_implemented() {
+    let moto = MotoServer::start();
+    let aws = moto.clients(REGION).await;
+    aws.cfn
+        .create_stack()
+        .stack_name("smoke-drift")
+        .template_body(deployment_template("edge-smoke-drift", "Enabled", None))
+        .send()
+        .await
+        .unwrap();
+    let error = aws
+        .cfn
+        .detect_stack_drift()
+        .stack_name("smoke-drift")
+        .send()
+        .await
+        .unwrap_err();
+    let raw_status = error.raw_response().map(|r| r.status().as_u16());
+    let error = error.into_service_error();
+    assert_eq!(error.meta().code(), Some("NotImplemented"));
+    assert_eq!(raw_status, Some(501));
+    let error = aws
+        .cfn
+        .describe_stack_resource_drifts()
+        .stack_name("smoke-drift")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(error.meta().code(), Some("NotImplemented"));
+}
+
+/// A resource that fails to create fails the stack (ROLLBACK_COMPLETE), not the API call, and
+/// what was created is rolled back — the state the tool's create-bucket must handle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_create_rolls_back_the_stack() {
+    let moto = MotoServer::start();
+    let aws = moto.clients(REGION).await;
+    aws.s3
+        .create_bucket()
+        .bucket("edge-smoke-taken")
+        .send()
+        .await
+        .unwrap();
+    aws.cfn
+        .create_stack()
+        .stack_name("smoke-taken")
+        .template_body(deployment_template("edge-smoke-taken", "Enabled", None))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_for_stack(&aws.cfn, "smoke-taken").await,
+        StackStatus::RollbackComplete
+    );
+    let events = aws
+        .cfn
+        .describe_stack_events()
+        .stack_name("smoke-taken")
+        .send()
+        .await
+        .unwrap();
+    let failed = events
+        .stack_events()
+        .iter()
+        .find(|e| {
+            e.resource_status()
+                .map(aws_sdk_cloudformation::types::ResourceStatus::as_str)
+                == Some("CREATE_FAILED")
+        })
+        .expect("a CREATE_FAILED event");
+    assert!(
+        failed
+            .resource_status_reason()
+            .unwrap()
+            .contains("not available"),
+        "{failed:?}"
+    );
+    // ROLLBACK_COMPLETE stacks can only be deleted.
+    aws.cfn
+        .delete_stack()
+        .stack_name("smoke-taken")
+        .send()
+        .await
+        .unwrap();
+    assert!(!stack_exists(&aws.cfn, "smoke-taken").await);
+}
+
+/// `command` runs the tool binary in the working folder with the server's environment.
+#[test]
+fn command_runs_the_binary_in_the_workdir() {
+    let moto = MotoServer::start();
+    let work = support::Workdir::new();
+    let output = moto
+        .command(work.path())
+        .arg("--version")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(output).unwrap();
+    assert!(text.starts_with("s3-provisioner "), "{text}");
+    let envs: Vec<(String, String)> = moto.env();
+    assert!(
+        envs.iter()
+            .any(|(k, v)| k == "AWS_ENDPOINT_URL" && *v == moto.endpoint)
+    );
 }

@@ -216,3 +216,47 @@ pub fn render_text(result: &ValidateConfigResult, source: &Path) -> Vec<String> 
     );
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{VpcSettings, example};
+
+    #[test]
+    fn vpc_endpoint_tool_tags_and_warnings_are_shown() {
+        let mut config = example();
+        config.s3.vpc = Some(VpcSettings {
+            vpc_id: "vpc-0a1b2c3d".into(),
+            route_table_ids: vec!["rtb-0a1b2c3d".into(), "rtb-1a2b3c4d".into()],
+        });
+        config.warnings.push(Warning {
+            key_path: "s3.versioning".into(),
+            message: "careful".into(),
+        });
+        let deployment = naming::dedicated_deployment(&config, "churn").unwrap();
+        let result = summarise(&config, &deployment, Path::new("t"), Path::new("p"));
+        assert_eq!(result.tags["s3-provisioner:deployment"], deployment.name);
+        assert_eq!(result.tags["s3-provisioner:managed-by"], "s3-provisioner");
+        assert_eq!(result.tags["Owner"], "data-science");
+        assert_eq!(
+            result.template_file,
+            "t/edge-prod-b001-us-west-1-s3-churn-template.yaml"
+        );
+        assert_eq!(
+            result.policy_file,
+            "p/edge-prod-b001-us-west-1-s3-iam-policy.json"
+        );
+        let lines = render_text(&result, Path::new("site.yaml"));
+        assert_eq!(lines[0], "valid: site.yaml");
+        let text = lines.join("\n");
+        assert!(text.contains("  vpc endpoint      gateway com.amazonaws.us-west-1.s3 in vpc-0a1b2c3d\n                    route tables rtb-0a1b2c3d, rtb-1a2b3c4d\n"), "{text}");
+        assert!(
+            text.ends_with("  warnings          s3.versioning: careful"),
+            "{text}"
+        );
+        // The JSON result carries warnings once, at the document's top level.
+        let json = serde_json::to_value(&result).unwrap();
+        assert!(json.get("warnings").is_none());
+        assert_eq!(json["vpc_endpoint"]["route_table_ids"][1], "rtb-1a2b3c4d");
+    }
+}

@@ -101,6 +101,31 @@ pub async fn bucket_tags(s3: &Client, bucket: &str) -> anyhow::Result<BTreeMap<S
     }
 }
 
+/// Whether the bucket holds nothing at all: no object, no old version, no delete marker
+/// (one ListObjectVersions call with `max-keys=1`).
+pub async fn bucket_is_empty(s3: &Client, bucket: &str) -> anyhow::Result<bool> {
+    let page = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(describe)
+        .with_context(|| format!("checking whether bucket {bucket} is empty"))?;
+    Ok(page.versions().is_empty() && page.delete_markers().is_empty())
+}
+
+/// DeleteBucket. S3 refuses a bucket that is not empty, so this can never lose data.
+pub async fn delete_empty_bucket(s3: &Client, bucket: &str) -> anyhow::Result<()> {
+    s3.delete_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(describe)
+        .with_context(|| format!("deleting the empty bucket {bucket}"))?;
+    Ok(())
+}
+
 /// How many folder markers were created and how many were there already.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MarkerReport {

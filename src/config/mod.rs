@@ -13,6 +13,8 @@ pub mod lifecycle;
 mod model;
 pub mod regions;
 mod rules;
+#[cfg(test)]
+mod tests;
 mod validate;
 mod yaml;
 
@@ -99,13 +101,15 @@ impl Error {
 }
 
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    // A garbage file can break thousands of rules; the first ones are what matters.
+    const SHOWN: usize = 50;
     let mut text = format!(
         "config {} has {} problem{}:",
         path.display(),
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
-    for problem in problems {
+    for problem in problems.iter().take(SHOWN) {
         if problem.line == 0 {
             let _ = write!(text, "\n  {}: ", path.display());
         } else {
@@ -127,6 +131,13 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         if !problem.fix.is_empty() {
             let _ = write!(text, "\n      fix: {}", problem.fix);
         }
+    }
+    if problems.len() > SHOWN {
+        let _ = write!(
+            text,
+            "\n  … and {} more problems (the JSON output lists them all); fix the ones above first",
+            problems.len() - SHOWN
+        );
     }
     text
 }
@@ -279,7 +290,7 @@ fn not_found_hint(path: &Path) -> String {
     if names.len() > SHOWN {
         let _ = write!(list, ", … ({} in all)", names.len());
     }
-    format!("{suggestion}configs in {}: {list}. {HOW}", dir.display())
+    format!("{suggestion}configs in {}/: {list}. {HOW}", dir.display())
 }
 
 /// The shared-bucket example site (`configs/edge-prod-b001-us-west-1-s3.yaml`) as a literal, for

@@ -4,8 +4,9 @@
 //! and value, and whether a scalar was quoted (so `account_id: 012345678901`, which YAML reads as
 //! a number, can be told from `account_id: "012345678901"`).
 //!
-//! This module also enforces the whole-file rules: valid UTF-8, one document, a mapping at the top,
-//! no duplicate keys, plain keys only, bounded nesting, and no anchors or aliases.
+//! This module also enforces the whole-file rules that need the parser: well-formed YAML, one
+//! document, a mapping at the top, no duplicate keys, plain keys only, bounded nesting, and no
+//! anchors or aliases. (Size and UTF-8 are checked by `config` before parsing.)
 //!
 //! **Anchors and aliases are rejected outright.** A site config is a dozen lines; nothing in it
 //! needs reuse, and refusing `&name`/`*name` removes the alias-bomb attack ("billion laughs")
@@ -268,10 +269,13 @@ enum Frame {
         pending: Pending,
         /// First position of each key, to report duplicates with both lines.
         seen: HashMap<String, Pos>,
+        /// Dotted key path of this mapping (`s3.tags`), for messages.
+        path: String,
     },
     Sequence {
         items: Vec<Node>,
         pos: Pos,
+        path: String,
     },
 }
 
@@ -327,27 +331,31 @@ impl Builder {
             Event::MappingStart(anchor, tag) => {
                 self.note_anchor(anchor, pos);
                 self.note_collection_tag(tag.is_some(), pos);
+                let path = self.child_path();
                 self.stack.push(Frame::Mapping {
                     entries: Vec::new(),
                     pos,
                     pending: Pending::Key,
                     seen: HashMap::new(),
+                    path,
                 });
                 Ok(None)
             }
             Event::SequenceStart(anchor, tag) => {
                 self.note_anchor(anchor, pos);
                 self.note_collection_tag(tag.is_some(), pos);
+                let path = self.child_path();
                 self.stack.push(Frame::Sequence {
                     items: Vec::new(),
                     pos,
+                    path,
                 });
                 Ok(None)
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 let node = match self.stack.pop() {
                     Some(Frame::Mapping { entries, pos, .. }) => Node::Mapping { entries, pos },
-                    Some(Frame::Sequence { items, pos }) => Node::Sequence { items, pos },
+                    Some(Frame::Sequence { items, pos, .. }) => Node::Sequence { items, pos },
                     // The parser never ends a collection it did not start; ignore if it did.
                     None => return Ok(None),
                 };
@@ -368,6 +376,7 @@ impl Builder {
                 entries,
                 pending,
                 seen,
+                path,
                 ..
             } => match std::mem::replace(pending, Pending::Key) {
                 Pending::Key => match node {
@@ -384,7 +393,7 @@ impl Builder {
                         } else if let Some(first) = seen.get(&key.value) {
                             self.problems.push(Problem::at(
                                 key.pos,
-                                key.value.clone(),
+                                join(path, &key.value),
                                 None,
                                 format!(
                                     "duplicate key `{}` (first written at line {}, column {})",
@@ -426,6 +435,20 @@ impl Builder {
             "write the client, environment and s3 sections; see configs/ for examples",
         ));
         self
+    }
+
+    /// The key path of a collection starting now, from the frame it belongs to.
+    fn child_path(&self) -> String {
+        match self.stack.last() {
+            None => String::new(),
+            Some(Frame::Mapping {
+                path,
+                pending: Pending::Value(key),
+                ..
+            }) => join(path, &key.value),
+            Some(Frame::Mapping { path, .. }) => path.clone(),
+            Some(Frame::Sequence { path, items, .. }) => format!("{path}[{}]", items.len()),
+        }
     }
 
     fn note_anchor(&mut self, anchor: usize, pos: Pos) {
@@ -474,6 +497,14 @@ impl Builder {
                 "write each value out in full; a config is short enough not to need anchors and aliases",
             ));
         }
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
     }
 }
 

@@ -1,9 +1,36 @@
 //! The local AWS for integration tests (SPEC §14): one moto server per test, started through
-//! `tests/support/moto_launcher.py` (which makes moto's CloudFormation faithful for buckets and
-//! bucket policies), on a free loopback port, with its own in-memory state.
+//! `tests/support/moto_launcher.py` on a free loopback port, with its own in-memory state.
+//!
+//! ```ignore
+//! mod support;
+//! let moto = support::MotoServer::start();
+//! let aws = moto.clients("us-west-1").await;          // the tool's AwsClients
+//! let work = support::Workdir::new();
+//! work.write_config("edge-prod-b001.yaml", &support::site_config("b001", "us-west-1", ""));
+//! moto.command(work.path()).args(["create-bucket", "--force"]).assert().success();
+//! ```
 //!
 //! The launcher exits when its stdin reaches EOF, so the server goes away with the test process
-//! even when the test panics or the process is killed; [`Drop`] also kills it at once.
+//! even when it is killed; [`Drop`] kills it at once and, when the test is failing, prints the
+//! server's log (moto tracebacks behind an HTTP 500).
+//!
+//! What the emulator does (moto 5.2.5 plus the launcher's patches, see its module doc):
+//! - STS answers account [`MOTO_ACCOUNT`]. Start-up ≈0.5 s; the first CloudFormation call of a
+//!   server costs ≈1.3 s more (moto imports every service then).
+//! - CloudFormation runs synchronously: a stack is `*_COMPLETE` (or `ROLLBACK_COMPLETE`,
+//!   `DELETE_FAILED`) by the time the call returns. Change sets, DescribeChangeSet with
+//!   per-property Details (Path, BeforeValue/AfterValue: template values), ExecuteChangeSet,
+//!   empty change sets (`FAILED`, "didn't contain changes"), stack tags, Outputs, GetTemplate,
+//!   ValidateTemplate (runs cfn-lint: any finding is an error), ListStackResources work.
+//!   DescribeStackEvents has stack-level events only (no per-resource events).
+//!   Drift detection answers HTTP 501 `NotImplemented` at once.
+//! - Buckets created by a stack get every template property (versioning, encryption with
+//!   BucketKeyEnabled, public access block, ownership controls, lifecycle, tags) plus the
+//!   `aws:cloudformation:*` tags; `AWS::S3::BucketPolicy` is applied; a non-empty `Delete` bucket
+//!   fails the stack delete (`DELETE_FAILED`); `Retain` buckets stay.
+//! - `AWS::EC2::VPCEndpoint` needs its VPC to exist: use [`MotoServer::create_vpc`].
+//! - S3 lifecycle rules written by CloudFormation's `Prefix` read back as `Filter.Prefix`.
+//! - A TLS-only bucket policy (`aws:SecureTransport` = false → Deny) does not block requests.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -26,7 +53,10 @@ pub struct MotoServer {
     /// Held open: the launcher exits when it reads EOF.
     _stdin: ChildStdin,
     /// The launcher's stderr (a file, so a chatty server can never block on a full pipe).
-    _stderr_file: tempfile::NamedTempFile,
+    stderr_file: tempfile::NamedTempFile,
+    /// The server's working folder: moto's ValidateTemplate writes `file.tmp` into its cwd, so
+    /// servers running in parallel must not share one (nor write into the repository).
+    _cwd: tempfile::TempDir,
     /// Empty AWS config/credentials file, so no developer profile leaks into the tool.
     empty_aws_file: tempfile::NamedTempFile,
 }
@@ -55,8 +85,13 @@ impl MotoServer {
         );
         let launcher = manifest_dir().join("tests/support/moto_launcher.py");
         let stderr_file = tempfile::NamedTempFile::new().expect("temp file for moto's stderr");
+        let cwd = tempfile::Builder::new()
+            .prefix("s3p-moto-")
+            .tempdir()
+            .expect("temp working folder for moto");
         let mut child = Command::new(&python)
             .arg(&launcher)
+            .current_dir(cwd.path())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -120,9 +155,20 @@ impl MotoServer {
             endpoint: format!("http://127.0.0.1:{port}"),
             child,
             _stdin: stdin,
-            _stderr_file: stderr_file,
+            stderr_file,
+            _cwd: cwd,
             empty_aws_file,
         }
+    }
+
+    /// What the server wrote to stderr so far (warnings and tracebacks; no per-request lines).
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        let _ = self
+            .stderr_file
+            .reopen()
+            .and_then(|mut f| f.read_to_string(&mut text));
+        text
     }
 
     /// Environment for a process that should talk to this server with test credentials.
@@ -181,6 +227,43 @@ impl MotoServer {
             .await
     }
 
+    /// Create a VPC with `route_tables` route tables in this server's EC2 (the tool has no EC2
+    /// client; moto's `AWS::EC2::VPCEndpoint` needs the VPC to exist, as AWS does). Returns the
+    /// VPC id and the route table ids (moto ids match the config rules: `vpc-`/`rtb-` + 17 hex).
+    pub fn create_vpc(&self, region: &str, route_tables: usize) -> (String, Vec<String>) {
+        const SCRIPT: &str = r#"
+import sys, boto3
+endpoint, region, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region,
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(count)]
+print(" ".join([vpc] + tables))
+"#;
+        let output = Command::new(python())
+            .args([
+                "-c",
+                SCRIPT,
+                &self.endpoint,
+                region,
+                &route_tables.to_string(),
+            ])
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .output()
+            .expect("run the venv python to create a VPC in moto");
+        assert!(
+            output.status.success(),
+            "creating a VPC in moto failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).expect("VPC ids are UTF-8");
+        let mut ids = text.split_whitespace().map(str::to_owned);
+        let vpc = ids.next().expect("a VPC id");
+        (vpc, ids.collect())
+    }
+
     /// The tool's clients, built the way the tool builds them, pointing at this server.
     pub async fn clients(&self, region: &str) -> s3_provisioner::aws::AwsClients {
         s3_provisioner::aws::AwsClients::from_sdk_config(&self.sdk_config(region).await)
@@ -188,9 +271,27 @@ impl MotoServer {
 }
 
 impl Drop for MotoServer {
+    /// Kill the server. When the test is failing, show the end of the server's log (moto's
+    /// tracebacks explain an HTTP 500) in the test's output.
+    // Test support, not product output: libtest captures this and shows it with the failure.
+    #[allow(clippy::print_stderr, clippy::disallowed_macros)]
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            if !log.trim().is_empty() {
+                let tail_start = log.len().saturating_sub(6000);
+                let tail_start = (tail_start..log.len())
+                    .find(|&i| log.is_char_boundary(i))
+                    .unwrap_or(0);
+                eprintln!(
+                    "--- moto server log ({}), last part ---\n{}",
+                    self.endpoint,
+                    &log[tail_start..]
+                );
+            }
+        }
     }
 }
 

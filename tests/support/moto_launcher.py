@@ -8,30 +8,37 @@ It binds 127.0.0.1 on a free port, prints exactly one line ``PORT=<n>`` on stdou
 accepts connections, and exits by itself when its stdin reaches EOF, so a crashed or killed test
 process never leaves a server behind. Diagnostics go to stderr.
 
-Before serving it patches moto (in memory only; site-packages is never modified) where moto 5.2.5
-is less faithful than AWS for what S3 Provisioner deploys:
+Before serving it patches moto 5.2.5 in memory (site-packages is never modified) where it is less
+faithful than AWS for what S3 Provisioner does. Each patch says why next to its code:
 
-* ``AWS::S3::Bucket`` (create and update): moto applies only BucketEncryption and Tags. We also
-  apply VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls and
-  LifecycleConfiguration through moto's own S3 backend, so GetBucketVersioning,
-  GetPublicAccessBlock, GetBucketOwnershipControls and GetBucketLifecycleConfiguration return what
-  the template asked for. On update, a removed PublicAccessBlockConfiguration, OwnershipControls,
-  LifecycleConfiguration or Tags is removed from the bucket, as CloudFormation does; a removed
-  VersioningConfiguration leaves versioning as it is (AWS cannot un-version a bucket either).
-* ``AWS::S3::BucketPolicy``: moto has no model (it logs a warning and ignores the resource). We
-  register one that puts / replaces / deletes the policy in the S3 backend, so GetBucketPolicy
-  returns it.
-* Deleting a stack whose ``DeletionPolicy: Delete`` bucket still holds objects (or versions, or
-  delete markers): moto silently keeps the bucket and reports DELETE_COMPLETE. AWS fails the
-  delete (DELETE_FAILED, "The bucket you tried to delete is not empty") and keeps the stack. We do
-  the same, so a tool that forgets to empty a test bucket fails here as it would on AWS.
+S3
+* ``AWS::S3::Bucket`` create/update applied only BucketEncryption and Tags. Now also
+  VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls,
+  LifecycleConfiguration and BucketKeyEnabled, through moto's own S3 backend, so the S3 Get* calls
+  return what the template asked for. On update a removed PublicAccessBlockConfiguration,
+  OwnershipControls or LifecycleConfiguration is removed from the bucket, as CloudFormation does;
+  a removed VersioningConfiguration leaves versioning as it is (AWS cannot un-version either).
+  Buckets carry the aws:cloudformation:stack-name/stack-id/logical-id tags, as on AWS.
+* ``AWS::S3::BucketPolicy`` had no model (ignored with a warning). Now it puts / replaces /
+  deletes the policy, so GetBucketPolicy returns it.
+* Deleting a stack whose ``DeletionPolicy: Delete`` bucket still holds objects, versions or delete
+  markers: moto kept the bucket and reported DELETE_COMPLETE. Now the stack ends DELETE_FAILED
+  (reason "... not empty") and stays, as on AWS. ``DeletionPolicy: Retain`` needed no patch.
+* Bucket policy conditions: moto ignored ``Bool`` and treated a Deny statement whose condition
+  does not hold as a denial, so the TLS-only policy blocked every PutObject. Now a statement
+  applies only when its conditions hold, with aws:SecureTransport = true (SDKs use TLS on AWS).
+* GetBucketVersioning, ListParts and GetBucketAccelerateConfiguration answered with an
+  ``<OperationResponse>`` XML root that the Rust SDK rejects; they now use S3's root elements.
 
-``DeletionPolicy: Retain`` needs no patch: moto's ResourceMap.delete already skips those resources.
+CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, rollbacks, ExecuteChangeSet Outputs and
+tags, change sets looked up within their stack, DescribeChangeSet Details with before/after
+values, readable ValidateTemplate errors, and an immediate non-retryable 501 NotImplemented for
+the drift-detection operations moto lacks (it answered a retryable HTTP 500).
 
-moto.cloudformation.parsing is deliberately NOT imported here: it imports every moto service and
-costs ~1.5 s of CPU, which tests that never touch CloudFormation should not pay. The BucketPolicy
-model only has to subclass CloudFormationModel before parsing's lru_cached model list is first
-built (at the first stack operation), and the stack-delete patch is installed on first use.
+moto.cloudformation is deliberately NOT imported here: it imports every moto service and costs
+~1.5 s of CPU that tests without CloudFormation should not pay. The BucketPolicy model only has to
+subclass CloudFormationModel before moto's lru_cached model list is first built (at the first stack
+operation), and the CloudFormation patches are installed by an import hook on first use.
 """
 
 from __future__ import annotations
@@ -184,7 +191,6 @@ def patch_moto() -> None:
     from moto.core.utils import ensure_boolean
     from moto.s3 import models as s3_models
     from moto.s3.exceptions import BucketNotEmpty, MissingBucket
-    from moto.utilities.tagging_service import TaggingService
     from moto.utilities.utils import get_partition
 
     FakeBucket = s3_models.FakeBucket
@@ -246,8 +252,15 @@ def patch_moto() -> None:
         elif updating:
             backend.delete_bucket_lifecycle(name)
 
-        if updating and "Tags" not in properties:
-            backend.delete_bucket_tagging(name)
+        # Tags: the template's plus the aws:cloudformation:* tags CloudFormation adds to every
+        # bucket it creates (moto adds none, and its update replaced them with the template's).
+        template_tags = {
+            str(tag["Key"]): str(tag.get("Value") or "")
+            for tag in _as_list(properties.get("Tags"))
+            if isinstance(tag, dict) and tag.get("Key") is not None
+        }
+        cfn_tags = getattr(backend.get_bucket(name), "s3p_cloudformation_tags", {})
+        backend.put_bucket_tagging(name, {**template_tags, **cfn_tags})
 
     original_create = FakeBucket.create_from_cloudformation_json.__func__
     original_update = FakeBucket.update_from_cloudformation_json.__func__
@@ -263,6 +276,13 @@ def patch_moto() -> None:
         bucket = original_create(
             cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
         )
+        stack_id = str(kwargs.get("StackId") or "")
+        if stack_id.count("/") >= 2:
+            bucket.s3p_cloudformation_tags = {
+                "aws:cloudformation:stack-name": stack_id.split("/")[1],
+                "aws:cloudformation:stack-id": stack_id,
+                "aws:cloudformation:logical-id": str(kwargs.get("LogicalId") or ""),
+            }
         properties = cloudformation_json.get("Properties") or {}
         apply_bucket_properties(
             backend_for(account_id, region_name), bucket.name, properties, updating=False
@@ -289,6 +309,11 @@ def patch_moto() -> None:
             account_id,
             region_name,
         )
+        if bucket is not original_resource and not hasattr(bucket, "s3p_cloudformation_tags"):
+            # Replaced (new BucketName): the new bucket belongs to the same stack resource.
+            bucket.s3p_cloudformation_tags = getattr(
+                original_resource, "s3p_cloudformation_tags", {}
+            )
         apply_bucket_properties(
             backend_for(account_id, region_name), bucket.name, properties, updating=True
         )
@@ -473,52 +498,327 @@ def patch_s3_xml_roots() -> None:
             shape_map[shape_name]["resultWrapper"] = root
 
 
-def patch_stack_delete() -> None:
-    """A stack whose resource fails to delete ends DELETE_FAILED and stays listed, as on AWS.
+def patch_cloudformation() -> None:
+    """CloudFormation fixes, installed when moto.cloudformation.responses is first imported (by
+    the first CloudFormation request; see module doc):
 
-    moto pops the stack from its backend before deleting the resources, so an exception would
-    lose the stack and answer HTTP 500. Installed lazily (see module doc) by wrapping the backend's
-    delete_stack the first time the CloudFormation backend module is imported."""
+    * a stack whose resource fails to delete ends DELETE_FAILED and stays listed, as on AWS
+      (moto pops the stack first, so the error answered HTTP 500 and the stack vanished);
+    * a resource that fails to create or update fails the stack (ROLLBACK_COMPLETE /
+      UPDATE_ROLLBACK_COMPLETE) instead of failing the CreateStack / ExecuteChangeSet call;
+    * ExecuteChangeSet refreshes the stack's Outputs and Description (moto computed them when the
+      REVIEW_IN_PROGRESS stack was created, from no resources: DescribeStacks showed no Outputs)
+      and applies an UPDATE change set's Tags to the stack; then it removes the stack's change
+      sets, as AWS does once one of them is executed;
+    * DescribeChangeSet / ExecuteChangeSet / DeleteChangeSet find the change set by name within
+      the given StackName (moto takes the first change set of that name in any stack);
+    * DescribeChangeSet lists, per Modify, the changed properties with before/after values
+      (Details, Scope, Replacement), as AWS does with IncludePropertyValues;
+    * ValidateTemplate errors read "Template format error: ..." (moto said "Stack with id <the
+      finding> does not exist");
+    * drift detection (not implemented by moto) answers 501 NotImplemented at once.
+    """
     from moto.cloudformation import models as cfn_models
+    from moto.cloudformation import responses as cfn_responses
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import ActionResult, EmptyResult
 
     backend_class = cfn_models.CloudFormationBackend
+    response_class = cfn_responses.CloudFormationResponse
     if getattr(backend_class, "_s3p_patched", False):
         return
+    backend_class._s3p_patched = True
+
     original_delete_stack = backend_class.delete_stack
 
     def delete_stack(self: Any, name_or_stack_id: str) -> None:
         stacks = [
-            s
-            for s in list(self.stacks.values())
-            if name_or_stack_id in (s.stack_id, s.name)
+            s for s in list(self.stacks.values()) if name_or_stack_id in (s.stack_id, s.name)
         ]
         for stack in stacks:
+            try:
+                stack.outputs  # noqa: B018 - resolve and cache the outputs while resources exist
+            except Exception:  # noqa: BLE001 - a stack whose outputs cannot resolve keeps none
+                pass
             try:
                 stack.resource_map.delete()
             except Exception as error:  # noqa: BLE001 - any resource failure fails the stack
                 reason = getattr(error, "message", None) or str(error)
-                stack._add_stack_event(
-                    "DELETE_IN_PROGRESS", resource_status_reason="User Initiated"
-                )
+                stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
                 stack._add_stack_event(
                     "DELETE_FAILED",
                     resource_status_reason=f"The following resource(s) failed to delete: {reason}",
                 )
                 stack.status = "DELETE_FAILED"
+                freeze(stack, keep_outputs=True)
                 continue
             # Resources are gone: moto's own delete_stack now finds nothing left to delete and
             # does its bookkeeping (events, exports, deleted_stacks).
             original_delete_stack(self, stack.stack_id)
+            freeze(stack, keep_outputs=False)
 
     backend_class.delete_stack = delete_stack
-    backend_class._s3p_patched = True
+
+    parsing = sys.modules["moto.cloudformation.parsing"]
+    resource_map_class = parsing.ResourceMap
+
+    def freeze(stack: Any, keep_outputs: bool) -> None:
+        """moto's ResourceMap creates a resource whenever one is looked up and is missing, so
+        reading a deleted or rolled-back stack (DescribeStacks outputs, ListStackResources)
+        re-created its deleted resources or failed with HTTP 500. A frozen map only reports
+        the resources that exist; outputs keep their resolved values (DELETE_FAILED) or go."""
+        stack.resource_map.s3p_frozen = True
+        if not keep_outputs:
+            stack.output_map = parsing.OutputMap(stack.resource_map, {"Outputs": {}}, stack.stack_id)
+
+    original_getitem = resource_map_class.__getitem__
+    original_iter = resource_map_class.__iter__
+
+    def getitem(self: Any, key: str) -> Any:
+        if getattr(self, "s3p_frozen", False) and key not in self._parsed_resources:
+            raise KeyError(key)
+        return original_getitem(self, key)
+
+    def iterate(self: Any) -> Any:
+        if getattr(self, "s3p_frozen", False):
+            return iter([key for key in self.resources if key in self._parsed_resources])
+        return original_iter(self)
+
+    resource_map_class.__getitem__ = getitem
+    resource_map_class.__iter__ = iterate
+
+    def roll_back(stack: Any, operation: str, error: Exception) -> None:
+        """A resource failed: record it and roll back as CloudFormation does. A failed create
+        deletes what it created (Retain resources stay) and ends ROLLBACK_COMPLETE; a failed update
+        ends UPDATE_ROLLBACK_COMPLETE (moto cannot restore the previous resource state)."""
+        reason = getattr(error, "message", None) or str(error) or type(error).__name__
+        stack._add_stack_event(f"{operation}_FAILED", resource_status_reason=reason)
+        prefix = "" if operation == "CREATE" else "UPDATE_"
+        stack._add_stack_event(
+            f"{prefix}ROLLBACK_IN_PROGRESS",
+            resource_status_reason=f"The following resource(s) failed to {operation.lower()}: {reason}",
+        )
+        if operation == "CREATE":
+            try:
+                stack.resource_map.delete()
+            except Exception:  # noqa: BLE001 - best effort, as a real rollback can fail too
+                pass
+            freeze(stack, keep_outputs=False)
+        stack._add_stack_event(f"{prefix}ROLLBACK_COMPLETE")
+        stack.status = f"{prefix}ROLLBACK_COMPLETE"
+
+    original_create_resources = cfn_models.Stack.create_resources
+
+    def create_resources(self: Any) -> None:
+        # moto let a resource error escape CreateStack (the call failed, e.g. BucketAlreadyExists);
+        # on AWS CreateStack succeeds and the stack ends ROLLBACK_COMPLETE.
+        try:
+            original_create_resources(self)
+        except Exception as error:  # noqa: BLE001 - any resource failure fails the stack
+            roll_back(self, "CREATE", error)
+
+    cfn_models.Stack.create_resources = create_resources
+
+    original_execute = backend_class.execute_change_set
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self.describe_change_set(change_set_name)
+        stack = change_set.stack
+        try:
+            original_execute(self, change_set_name=change_set.change_set_id, stack_name=stack_name)
+        except Exception as error:  # noqa: BLE001 - same as create_resources above
+            roll_back(stack, change_set.change_set_type, error)
+            change_set.execution_status = "EXECUTE_FAILED"
+            return
+        stack._parse_template()
+        stack.description = stack.template_dict.get("Description")
+        stack.output_map = stack._create_output_map()
+        if change_set.change_set_type == "UPDATE" and change_set.tags:
+            stack.tags = change_set.tags
+        # AWS deletes every change set of a stack once one of them is executed.
+        for arn in [a for a, cs in self.change_sets.items() if cs.stack_id == stack.stack_id]:
+            del self.change_sets[arn]
+
+    backend_class.execute_change_set = execute_change_set
+
+    def change_set_arn(response: Any) -> str:
+        """The ARN of the change set named in the request, within StackName when given."""
+        name = response._get_param("ChangeSetName")
+        stack = response._get_param("StackName")
+        backend = response.cloudformation_backend
+        if name in backend.change_sets or not stack:
+            return name
+        for arn, change_set in backend.change_sets.items():
+            if change_set.change_set_name == name and stack in (
+                change_set.stack_name,
+                change_set.stack_id,
+            ):
+                return arn
+        raise ValidationError(message=f"ChangeSet [{name}] does not exist")
+
+    def describe_change_set_response(self: Any) -> Any:
+        change_set = self.cloudformation_backend.describe_change_set(change_set_arn(self))
+        return ActionResult(change_set)
+
+    def execute_change_set_response(self: Any) -> Any:
+        self.cloudformation_backend.execute_change_set(
+            change_set_name=change_set_arn(self), stack_name=self._get_param("StackName")
+        )
+        return EmptyResult()
+
+    def delete_change_set_response(self: Any) -> Any:
+        self.cloudformation_backend.delete_change_set(change_set_name=change_set_arn(self))
+        return EmptyResult()
+
+    response_class.describe_change_set = describe_change_set_response
+    response_class.execute_change_set = execute_change_set_response
+    response_class.delete_change_set = delete_change_set_response
+
+    original_diff = cfn_models.ChangeSet.diff
+
+    def diff(self: Any) -> list[Any]:
+        changes = original_diff(self)
+        old_resources = self.stack.resource_map._resource_json_map or {}
+        new_resources = (self.template_dict or {}).get("Resources") or {}
+        for change in changes:
+            detail_change(change, old_resources, new_resources, self.stack.resource_map)
+        return changes
+
+    cfn_models.ChangeSet.diff = diff
+
+    original_validate = response_class.validate_template
+
+    def validate_template(self: Any) -> Any:
+        try:
+            return original_validate(self)
+        except ValidationError as error:
+            message = getattr(error, "message", "") or ""
+            prefix, suffix = "Stack with id ", " does not exist"
+            if message.startswith(prefix) and message.endswith(suffix):
+                finding = message[len(prefix) : -len(suffix)]
+                raise ValidationError(message=f"Template format error: {finding}") from None
+            raise
+
+    response_class.validate_template = validate_template
+
+    def not_implemented(operation: str) -> Any:
+        """moto has no drift detection: it answered HTTP 500, which SDKs retry as transient (the
+        Rust SDK's standard mode backs off for ~30 s before giving up). Answer at once with a
+        non-retryable 501 NotImplemented that names the operation instead."""
+
+        def respond(self: Any) -> Any:
+            body = (
+                '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                "<Error><Type>Sender</Type><Code>NotImplemented</Code>"
+                f"<Message>{operation} is not implemented by the local AWS emulator (moto)</Message>"
+                "</Error><RequestId>s3p-moto</RequestId></ErrorResponse>"
+            )
+            return body, {"status": 501, "Content-Type": "text/xml"}
+
+        return respond
+
+    for operation in (
+        "DetectStackDrift",
+        "DescribeStackDriftDetectionStatus",
+        "DescribeStackResourceDrifts",
+        "DetectStackResourceDrift",
+    ):
+        method = "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+        if not hasattr(response_class, method):
+            setattr(response_class, method, not_implemented(operation))
 
 
-class _PatchStackDeleteOnImport:
-    """Meta-path hook: run patch_stack_delete right after moto.cloudformation.models is imported
-    (lazily, by the first CloudFormation request), keeping server start-up cheap."""
+# Properties whose change replaces the resource (CloudFormation "RequiresRecreation: Always"),
+# for the resource types S3 Provisioner deploys. Anything else updates in place.
+REPLACEMENT_PROPERTIES = {
+    "AWS::S3::Bucket": {"BucketName", "ObjectLockEnabled"},
+    "AWS::S3::BucketPolicy": {"Bucket"},
+    "AWS::SSM::Parameter": {"Name"},
+    "AWS::EC2::VPCEndpoint": {"VpcId", "ServiceName", "VpcEndpointType"},
+}
 
-    target = "moto.cloudformation.models"
+
+def _value_text(value: Any) -> str:
+    """How a Before/AfterValue reads: scalars as text (booleans lowercase), subtrees as JSON."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value)
+
+
+def _leaf_changes(path: str, old: Any, new: Any, out: list[tuple[str, Any, Any, str]]) -> None:
+    """(path, before, after, change type) for every differing leaf; an added or removed subtree
+    is one entry."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            _leaf_changes(f"{path}/{key}", old.get(key, _MISSING), new.get(key, _MISSING), out)
+    elif isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            _leaf_changes(
+                f"{path}/{index}",
+                old[index] if index < len(old) else _MISSING,
+                new[index] if index < len(new) else _MISSING,
+                out,
+            )
+    elif old is _MISSING and new is not _MISSING:
+        out.append((path, _MISSING, new, "Add"))
+    elif new is _MISSING and old is not _MISSING:
+        out.append((path, old, _MISSING, "Remove"))
+    elif old != new:
+        out.append((path, old, new, "Modify"))
+
+
+_MISSING = object()
+
+
+def detail_change(change: Any, old_resources: dict, new_resources: dict, resource_map: Any) -> None:
+    """Fill the fields AWS returns for a change (moto sets only Action, LogicalResourceId and
+    ResourceType): PhysicalResourceId, Replacement, Scope and, for a Modify, one Details entry per
+    changed leaf (Target.Path like /Properties/VersioningConfiguration/Status, Before/AfterValue).
+    Values are the template's own (intrinsic functions unresolved)."""
+    logical_id = change.logical_resource_id
+    resource = resource_map._parsed_resources.get(logical_id)
+    physical_id = getattr(resource, "physical_resource_id", None)
+    if isinstance(physical_id, str):
+        change.physical_resource_id = physical_id
+    if change.action != "Modify":
+        change.details = []
+        return
+    old = (old_resources.get(logical_id) or {}).get("Properties") or {}
+    new = (new_resources.get(logical_id) or {}).get("Properties") or {}
+    replacing = REPLACEMENT_PROPERTIES.get(change.resource_type, set())
+    leaves: list[tuple[str, Any, Any, str]] = []
+    _leaf_changes("/Properties", old, new, leaves)
+    details = []
+    for path, before, after, change_type in leaves:
+        name = path.split("/")[2]
+        target: dict[str, Any] = {
+            "Attribute": "Tags" if name == "Tags" else "Properties",
+            "Name": name,
+            "RequiresRecreation": "Always" if name in replacing else "Never",
+            "Path": path,
+            "AttributeChangeType": change_type,
+        }
+        if before is not _MISSING:
+            target["BeforeValue"] = _value_text(before)
+        if after is not _MISSING:
+            target["AfterValue"] = _value_text(after)
+        details.append(
+            {"Target": target, "Evaluation": "Static", "ChangeSource": "DirectModification"}
+        )
+    change.details = details
+    change.scope = sorted({d["Target"]["Attribute"] for d in details})
+    change.replacement = (
+        "True" if any(d["Target"]["RequiresRecreation"] == "Always" for d in details) else "False"
+    )
+
+
+class _PatchCloudFormationOnImport:
+    """Meta-path hook: run patch_cloudformation right after moto.cloudformation.responses is
+    imported (lazily, by the first CloudFormation request), keeping server start-up cheap."""
+
+    target = "moto.cloudformation.responses"
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname != self.target:
@@ -534,7 +834,7 @@ class _PatchStackDeleteOnImport:
 
         def exec_module(module: Any) -> None:
             original_exec(module)
-            patch_stack_delete()
+            patch_cloudformation()
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
@@ -556,10 +856,10 @@ def main() -> None:
 
     patch_moto()
     patch_s3_xml_roots()
-    if "moto.cloudformation.models" in sys.modules:
-        patch_stack_delete()
+    if "moto.cloudformation.responses" in sys.modules:
+        patch_cloudformation()
     else:
-        sys.meta_path.insert(0, _PatchStackDeleteOnImport())
+        sys.meta_path.insert(0, _PatchCloudFormationOnImport())
 
     from moto.server import ThreadedMotoServer
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use crate::aws::cfn::{
     self, ChangeSetDetails, ChangeSetHandle, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest,
-    EventCursor, Poller, ResourceChange, StackInfo, StackStatus,
+    EventCursor, Poller, ResourceChange, StackInfo, StackStatus, stack_name_of,
 };
 use crate::aws::s3::{self, BucketCheck};
 use crate::aws::{AwsClients, DEPLOYMENT_TAG};
@@ -114,7 +114,9 @@ const MAX_BUSY_WAITS: usize = 3;
 /// Existing stack states (SPEC §9): `*_COMPLETE` → update through a change set;
 /// `ROLLBACK_COMPLETE`, `CREATE_FAILED`, `REVIEW_IN_PROGRESS` → delete and create again (after
 /// confirmation); `*_IN_PROGRESS` → wait, then decide again; anything else → exit 1 with the
-/// next step. A stack or bucket that is not ours is refused (exit 4). An empty change set is
+/// next step. A stack or bucket that is not ours is refused (exit 4); an empty bucket of ours that
+/// no stack manages (kept by `Retain` when a first creation rolled back) is deleted after
+/// confirmation, one that holds data never is. An empty change set is
 /// "already up to date". A refused or failed change set is deleted (with the `REVIEW_IN_PROGRESS`
 /// stack a CREATE change set made), so a refusal leaves nothing behind.
 pub async fn deploy(
@@ -176,10 +178,13 @@ pub async fn deploy(
         }
     }
 
-    // The bucket name must be free (new stack, or a stack moving to a new bucket name) or ours.
-    let current_bucket = existing.as_ref().and_then(|s| s.output("BucketName"));
-    if current_bucket != Some(deployment.bucket_name.as_str()) {
-        check_bucket_is_free(aws, deployment).await?;
+    // A new bucket name (new stack, or a stack moving to another name) must be free.
+    let renaming = existing
+        .as_ref()
+        .and_then(|s| s.output("BucketName"))
+        .is_some_and(|current| current != deployment.bucket_name);
+    if existing.is_none() || renaming {
+        check_bucket_is_free(out, aws, deployment, request.force).await?;
     }
 
     let kind = if existing.is_some() {
@@ -262,6 +267,7 @@ pub async fn deploy(
     };
     if let Err(refusal) = out.confirm(request.force, &question) {
         discard_change_set(out, aws, &details.handle).await;
+        out.info("The change set was deleted; nothing was changed", &[]);
         return Err(refusal);
     }
 
@@ -298,14 +304,38 @@ pub fn ensure_owned(stack: &StackInfo, deployment: &Deployment) -> anyhow::Resul
     }
 }
 
-/// HeadBucket pre-check before CloudFormation creates the bucket: free is fine; ours without a
-/// stack cannot be adopted; anything else is refused by [`s3::check_bucket_name`].
-async fn check_bucket_is_free(aws: &AwsClients, deployment: &Deployment) -> anyhow::Result<()> {
+/// HeadBucket pre-check before CloudFormation creates the bucket: a free name is fine; anything
+/// not ours is refused by [`s3::check_bucket_name`]. A bucket of ours without a stack is left over
+/// (`DeletionPolicy: Retain` keeps it when a first creation rolls back or the stack is deleted):
+/// when it is empty it is deleted (after confirmation) so CloudFormation can create it again;
+/// when it holds data it is never touched.
+async fn check_bucket_is_free(
+    out: &mut Output,
+    aws: &AwsClients,
+    deployment: &Deployment,
+    force: bool,
+) -> anyhow::Result<()> {
     let bucket = &deployment.bucket_name;
     match s3::check_bucket_name(&aws.s3, bucket, &deployment.name, &aws.region).await? {
         BucketCheck::Free => Ok(()),
+        BucketCheck::Ours if s3::bucket_is_empty(&aws.s3, bucket).await? => {
+            out.warn(format!(
+                "bucket {bucket} is left over from an earlier deployment attempt: it is tagged for {} but no stack manages it, and it is empty",
+                deployment.name
+            ));
+            out.confirm(
+                force,
+                &format!(
+                    "Delete the empty bucket {bucket} so that stack {} can create it again?",
+                    deployment.stack_name
+                ),
+            )?;
+            s3::delete_empty_bucket(&aws.s3, bucket).await?;
+            out.info(format!("Deleted the empty leftover bucket {bucket}"), &[]);
+            Ok(())
+        }
         BucketCheck::Ours => bail!(
-            "bucket {bucket} already exists (tagged for deployment {}) but stack {} does not manage it: it was kept when its stack was deleted (DeletionPolicy Retain). CloudFormation cannot take it over. Remove it with --action tear-down --force (this deletes its contents), or choose another name with s3.bucket_name_override",
+            "bucket {bucket} already exists and holds data (tagged for deployment {}), but stack {} does not manage it: it was kept when its stack was deleted (DeletionPolicy Retain). CloudFormation cannot take it over, and this tool never deletes data on its own. Remove it with --action tear-down --force (this deletes its contents), or choose another name with s3.bucket_name_override",
             deployment.name,
             deployment.stack_name
         ),
@@ -412,7 +442,15 @@ pub async fn watch(
         ))
         .await
     };
-    display.finish();
+    display.finish(out);
+    out.debug(
+        "stopped following the stack",
+        &[
+            ("stack", &stack_name_of(&stack)),
+            ("cloudformation_calls", &cursor.api_calls),
+            ("events", &cursor.seen.len()),
+        ],
+    );
     result.unwrap_or_else(|| {
         let name = stack_name_of(&stack);
         Err(Interrupted(format!(
@@ -508,14 +546,6 @@ fn reason_suffix(reason: Option<&str>) -> String {
     reason
         .filter(|r| !r.is_empty())
         .map_or_else(String::new, |r| format!(" ({r})"))
-}
-
-/// The stack name inside a stack id (`arn:…:stack/NAME/uuid`), or the text itself.
-fn stack_name_of(stack: &str) -> &str {
-    stack
-        .strip_prefix("arn:")
-        .and_then(|rest| rest.split('/').nth(1))
-        .unwrap_or(stack)
 }
 
 #[cfg(test)]

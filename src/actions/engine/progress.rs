@@ -74,13 +74,17 @@ impl EventDisplay {
     }
 
     /// Stop redrawing, leaving the last state of every line on screen.
-    pub fn finish(&mut self) {
-        if let Some(live) = &self.live {
-            for bar in live.bars.values() {
-                if !bar.is_finished() {
-                    bar.abandon();
-                }
+    pub fn finish(&mut self, out: &mut Output) {
+        let Some(live) = self.live.take() else { return };
+        for bar in live.bars.values() {
+            if !bar.is_finished() {
+                bar.abandon();
             }
+        }
+        if !live.bars.is_empty() {
+            // indicatif leaves the cursor at the end of the last line it drew (to redraw it);
+            // end that line so what follows starts on its own.
+            out.stderr_line("");
         }
     }
 }
@@ -149,7 +153,7 @@ mod tests {
             &mut out,
             &event("CREATE_FAILED", Some("Bucket already exists")),
         );
-        display.finish();
+        display.finish(&mut out);
         let stderr = captured.stderr();
         let lines: Vec<&str> = stderr.lines().collect();
         assert_eq!(lines.len(), 2);

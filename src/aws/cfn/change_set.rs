@@ -321,7 +321,7 @@ fn resource_change(change: &sdk::Change) -> Option<ResourceChange> {
     })
 }
 
-/// `ExecuteChangeSet`: start the stack operation. Follow it with [`wait_stack`].
+/// `ExecuteChangeSet`: start the stack operation. Follow it with [`super::wait_stack`].
 pub async fn execute_change_set(cfn: &Client, handle: &ChangeSetHandle) -> anyhow::Result<()> {
     cfn.execute_change_set()
         .change_set_name(&handle.id)

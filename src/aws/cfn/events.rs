@@ -96,6 +96,9 @@ pub struct EventCursor {
     since: Option<OffsetDateTime>,
     /// Every event returned so far, oldest first (failure reasons are read from here).
     pub seen: Vec<StackEvent>,
+    /// CloudFormation calls made through this cursor (events pages, and the stack descriptions
+    /// of [`wait_stack`]): the cost of following one operation, logged at `-v`.
+    pub api_calls: u32,
 }
 
 /// At most this many pages are read per poll; older events are history, not news.
@@ -109,6 +112,7 @@ impl EventCursor {
             stack: stack.to_owned(),
             ..EventCursor::default()
         };
+        cursor.api_calls += 1;
         match cfn.describe_stack_events().stack_name(stack).send().await {
             Ok(page) => {
                 cursor.last_seen = page
@@ -155,6 +159,7 @@ pub async fn stream_events(
     let mut fresh = Vec::new();
     let mut token = None;
     'pages: for _ in 0..MAX_EVENT_PAGES {
+        cursor.api_calls += 1;
         let page = match cfn
             .describe_stack_events()
             .stack_name(&cursor.stack)
@@ -228,6 +233,7 @@ pub async fn wait_stack(
         }
         polls += 1;
         if ended || polls % DESCRIBE_EVERY == 1 {
+            cursor.api_calls += 1;
             match describe_stack(cfn, &cursor.stack).await? {
                 None => return Ok(None),
                 Some(info) if !info.status.is_in_progress() => return Ok(Some(info)),
@@ -237,7 +243,7 @@ pub async fn wait_stack(
         if started.elapsed() >= poller.max_wait {
             return Err(WaitTimeout {
                 what: "the operation",
-                stack: cursor.stack.clone(),
+                stack: super::stack_name_of(&cursor.stack).to_owned(),
                 region: region.to_owned(),
                 status: last_status,
                 waited_secs: started.elapsed().as_secs(),

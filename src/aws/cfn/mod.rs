@@ -248,6 +248,15 @@ pub async fn delete_stack(cfn: &Client, stack: &str) -> anyhow::Result<()> {
     }
 }
 
+/// The stack name inside a stack id (`arn:…:stack/NAME/uuid`), or the text itself: commands
+/// suggested to people read better with names.
+pub fn stack_name_of(stack: &str) -> &str {
+    stack
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split('/').nth(1))
+        .unwrap_or(stack)
+}
+
 /// Sleep between polls; a zero interval still yields.
 pub(crate) async fn sleep(interval: Duration) {
     if interval.is_zero() {

@@ -62,7 +62,7 @@ impl<'a> Section<'a> {
 enum Text {
     Value(String, Pos),
     /// No value (`key:` or `key: ~`).
-    Null(Pos),
+    Null,
     /// Already reported.
     Bad,
 }
@@ -237,7 +237,7 @@ impl Checker {
         }
         match scalar.kind() {
             Kind::Str => Text::Value(scalar.value.clone(), scalar.pos),
-            Kind::Null => Text::Null(scalar.pos),
+            Kind::Null => Text::Null,
             kind => {
                 self.not_text(key_path, scalar, kind);
                 Text::Bad
@@ -303,9 +303,10 @@ impl Checker {
         };
         match self.text(&key_path, &entry.value) {
             Text::Value(text, pos) => Some((text, pos)),
-            Text::Null(pos) => {
+            Text::Null => {
+                // An empty value has no text to point at: point at its key.
                 self.problem(
-                    pos,
+                    entry.key.pos,
                     &key_path,
                     None,
                     format!("`{key}` has no value"),
@@ -329,7 +330,7 @@ impl Checker {
         match self.text(&format!("s3.{key}"), &entry.value) {
             Text::Value(text, _) if text.is_empty() => Ok(None),
             Text::Value(text, pos) => Ok(Some((text, pos))),
-            Text::Null(_) => Ok(None),
+            Text::Null => Ok(None),
             Text::Bad => Err(()),
         }
     }
@@ -391,18 +392,7 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
     });
 
     let get = |key: &str| s3.and_then(|s| s.get(key));
-    let bucket_name_override = c.optional(s3, "bucket_name_override").and_then(|text| {
-        let Some((name, pos)) = text else {
-            return Ok(None);
-        };
-        let checked = crate::naming::validate_bucket_name(&name).map_err(|error| Violation {
-            rule: format!("is not a valid S3 bucket name: {error}"),
-            fix: "use 3-63 lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit; or write \"\" for the derived name".to_owned(),
-        });
-        c.check("s3.bucket_name_override", pos, &name, checked)
-            .map(|()| Some(name))
-            .ok_or(())
-    });
+    let bucket_name_override = c.bucket_name_override(s3);
     let versioning = c.versioning(get("versioning"));
     let lifecycle = c
         .optional(s3, "lifecycle_policy")
@@ -513,4 +503,10 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
 /// Whole-file problems first, then by position.
 pub fn sort(problems: &mut [Problem]) {
     problems.sort_by_key(|p| (p.line, p.column));
+}
+
+/// The derived-name check on its own, for tests that build a model by hand.
+#[cfg(test)]
+pub(super) fn derived_names_problem(config: &ValidConfig, prefix_pos: Pos) -> Option<Problem> {
+    derived_names(config, prefix_pos).err()
 }

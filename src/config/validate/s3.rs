@@ -1,13 +1,42 @@
-//! The `s3:` fields with a shape of their own: `versioning` (a real boolean), `route_table_ids`
-//! (one comma-separated string) and `tags` (a mapping of text to text, with AWS's tag rules).
+//! The `s3:` fields with a shape of their own: `bucket_name_override` (S3's naming rules),
+//! `versioning` (a real boolean), `route_table_ids` (one comma-separated string) and `tags` (a
+//! mapping of text to text, with AWS's tag rules).
 
 use std::collections::BTreeMap;
 
-use super::super::rules;
+use super::super::rules::{self, Violation};
 use super::super::yaml::{Entry, Kind, Node, Pos};
-use super::{Checker, Text, scalar_text};
+use super::{Checker, Section, Text, scalar_text};
+use crate::naming::{self, NameError};
 
 impl Checker {
+    /// `bucket_name_override`: unset, or a valid bucket name (`Err` when reported).
+    pub(super) fn bucket_name_override(
+        &mut self,
+        section: Option<Section<'_>>,
+    ) -> Result<Option<String>, ()> {
+        let Some((name, pos)) = self.optional(section, "bucket_name_override")? else {
+            return Ok(None);
+        };
+        let checked = naming::validate_bucket_name(&name).map_err(|error| {
+            let rule = match error {
+                NameError::BucketInvalid { rule, .. } => rule.to_owned(),
+                NameError::BucketTooLong { len, .. } => format!(
+                    "is {len} characters, over S3's limit of {}",
+                    naming::BUCKET_NAME_MAX
+                ),
+                other => other.to_string(),
+            };
+            Violation {
+                rule: format!("is not a valid S3 bucket name: {rule}"),
+                fix: "use 3-63 lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit; or write \"\" for the derived name".to_owned(),
+            }
+        });
+        self.check("s3.bucket_name_override", pos, &name, checked)
+            .map(|()| Some(name))
+            .ok_or(())
+    }
+
     pub(super) fn versioning(&mut self, entry: Option<&Entry>) -> Option<bool> {
         let Some(entry) = entry else {
             return Some(false);
@@ -62,7 +91,12 @@ impl Checker {
                 "write versioning: true or versioning: false".to_owned(),
             )
         };
-        self.problem(scalar.pos, key_path, Some(value), rule, fix);
+        let (pos, value) = if scalar.kind() == Kind::Null {
+            (entry.key.pos, None)
+        } else {
+            (scalar.pos, Some(value))
+        };
+        self.problem(pos, key_path, value, rule, fix);
         None
     }
 
@@ -97,7 +131,7 @@ impl Checker {
                 let ids = self.check(key_path, pos, &text, rules::route_table_ids(&text));
                 ids.map(|ids| Some((ids, pos))).ok_or(())
             }
-            Text::Null(_) => Ok(None),
+            Text::Null => Ok(None),
             Text::Bad => Err(()),
         }
     }
@@ -176,8 +210,8 @@ impl Checker {
                         tags.insert(key.value.clone(), value);
                     }
                 }
-                Text::Null(pos) => self.problem(
-                    pos,
+                Text::Null => self.problem(
+                    key.pos,
                     &key_path,
                     None,
                     "tag value is empty, which YAML reads as null, not text",

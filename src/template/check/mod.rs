@@ -151,7 +151,9 @@ pub fn check(text: &str, expected: &Expected<'_>) -> CheckReport {
         .keys()
         .map(|key| yaml::scalar_text(key).unwrap_or_default())
         .collect();
-    let wanted = expected_ids(expected.config);
+    let wanted = super::build(expected.config, expected.deployment)
+        .resources
+        .logical_ids();
     for id in ids.iter().filter(|id| !wanted.contains(&id.as_str())) {
         findings.regenerate(
             id,
@@ -180,16 +182,6 @@ pub fn check(text: &str, expected: &Expected<'_>) -> CheckReport {
         stale,
         resources: ids,
     }
-}
-
-/// Logical IDs the tool generates for `config`.
-fn expected_ids(config: &ValidConfig) -> Vec<&'static str> {
-    let mut ids = vec![BUCKET, BUCKET_POLICY];
-    if config.s3.vpc.is_some() {
-        ids.push(VPC_ENDPOINT);
-    }
-    ids.extend([BUCKET_NAME_PARAMETER, BUCKET_ARN_PARAMETER]);
-    ids
 }
 
 /// `Metadata.S3Provisioner`: present, for this deployment, from this config and tool version.

@@ -1,0 +1,564 @@
+//! The deployment engine in states an emulator cannot produce, against clients whose responses
+//! come from aws-smithy-mocks: a stack left in ROLLBACK_COMPLETE, an update that fails and rolls
+//! back, throttling, and a bucket name owned by another account. No sleeping: every wait uses
+//! `Waits::immediate`.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
+use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
+use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
+use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
+use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
+use aws_sdk_cloudformation::operation::describe_stacks::{
+    DescribeStacksError, DescribeStacksOutput,
+};
+use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+use aws_sdk_cloudformation::types::{
+    Change, ChangeAction, ChangeSetStatus, ChangeSetType, ChangeType, Output as StackOutput,
+    ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus, Tag,
+};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use s3_provisioner::actions::engine::{self, DeployRequest, StackAction, Waits};
+use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG, cfn};
+use s3_provisioner::cli::OutputFormat;
+use s3_provisioner::exit::{ExitStatus, status_for_error};
+use s3_provisioner::naming::{Deployment, Pattern};
+use s3_provisioner::output::{Captured, Output, OutputSettings};
+
+const REGION: &str = "us-west-1";
+const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
+const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
+const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
+const OLD_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/old";
+const NEW_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/new";
+const CHANGE_SET_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:changeSet/s3-provisioner-1/abc";
+
+// --- Clients -----------------------------------------------------------------------------------
+
+fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(
+        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+        |interceptor, rule| interceptor.with_rule(rule),
+    )
+}
+
+/// Standard retries without back-off, so a throttled call is retried at once.
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::ZERO)
+        .with_max_backoff(Duration::ZERO)
+}
+
+fn credentials() -> aws_sdk_sts::config::Credentials {
+    aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock")
+}
+
+/// The tool's clients, answering from `cfn_rules` and `s3_rules`.
+fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
+    let region = aws_config::Region::new(REGION);
+    let behavior = aws_config::BehaviorVersion::latest();
+    let cfn = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(cfn_rules))
+        .retry_config(retries())
+        .build();
+    let s3 = aws_sdk_s3::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(s3_rules))
+        .retry_config(retries())
+        .build();
+    let sts = aws_sdk_sts::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .build();
+    let ssm = aws_sdk_ssm::Config::builder()
+        .behavior_version(behavior)
+        .region(region)
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .build();
+    AwsClients {
+        cfn: aws_sdk_cloudformation::Client::from_conf(cfn),
+        s3: aws_sdk_s3::Client::from_conf(s3),
+        sts: aws_sdk_sts::Client::from_conf(sts),
+        ssm: aws_sdk_ssm::Client::from_conf(ssm),
+        region: REGION.to_owned(),
+    }
+}
+
+fn output() -> (Output, Captured) {
+    Output::captured(OutputSettings {
+        format: OutputFormat::Text,
+        no_color: true,
+        quiet: false,
+        verbose: 0,
+    })
+}
+
+fn deployment() -> Deployment {
+    Deployment {
+        name: DEPLOYMENT.to_owned(),
+        pattern: Pattern::Shared,
+        solution: "master-solution".to_owned(),
+        stack_name: STACK.to_owned(),
+        bucket_name: BUCKET.to_owned(),
+        test_id: None,
+    }
+}
+
+fn request(force: bool) -> DeployRequest<'static> {
+    let deployment: &'static Deployment = Box::leak(Box::new(deployment()));
+    DeployRequest {
+        deployment,
+        template_body: "Resources: {}\n",
+        tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
+        force,
+    }
+}
+
+fn waits() -> Waits {
+    Waits::immediate(Duration::from_secs(30))
+}
+
+// --- Responses ---------------------------------------------------------------------------------
+
+fn stack(id: &str, status: StackStatus) -> Stack {
+    Stack::builder()
+        .stack_id(id)
+        .stack_name(STACK)
+        .stack_status(status)
+        .creation_time(DateTime::from_secs(1_767_225_600))
+        .tags(Tag::builder().key(DEPLOYMENT_TAG).value(DEPLOYMENT).build())
+        .outputs(
+            StackOutput::builder()
+                .output_key("BucketName")
+                .output_value(BUCKET)
+                .build(),
+        )
+        .build()
+}
+
+fn stacks(stack: Stack) -> DescribeStacksOutput {
+    DescribeStacksOutput::builder().stacks(stack).build()
+}
+
+fn missing_stack() -> DescribeStacksError {
+    DescribeStacksError::generic(
+        ErrorMetadata::builder()
+            .code("ValidationError")
+            .message(format!("Stack with id {STACK} does not exist"))
+            .build(),
+    )
+}
+
+/// An event; `logical` = STACK makes it a stack-level event.
+fn event(
+    id: &str,
+    stack_id: &str,
+    logical: &str,
+    status: ResourceStatus,
+    reason: Option<&str>,
+) -> StackEvent {
+    let resource_type = if logical == STACK {
+        "AWS::CloudFormation::Stack"
+    } else {
+        "AWS::S3::Bucket"
+    };
+    StackEvent::builder()
+        .event_id(id)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .logical_resource_id(logical)
+        .resource_type(resource_type)
+        .resource_status(status)
+        .set_resource_status_reason(reason.map(str::to_owned))
+        .timestamp(DateTime::from_secs(1_767_225_600))
+        .build()
+}
+
+/// Events as CloudFormation returns them: newest first.
+fn events(newest_first: Vec<StackEvent>) -> DescribeStackEventsOutput {
+    DescribeStackEventsOutput::builder()
+        .set_stack_events(Some(newest_first))
+        .build()
+}
+
+fn ready_change_set(stack_id: &str, action: ChangeAction) -> DescribeChangeSetOutput {
+    DescribeChangeSetOutput::builder()
+        .change_set_id(CHANGE_SET_ID)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .status(ChangeSetStatus::CreateComplete)
+        .changes(
+            Change::builder()
+                .r#type(ChangeType::Resource)
+                .resource_change(
+                    ResourceChange::builder()
+                        .action(action)
+                        .logical_resource_id("Bucket")
+                        .resource_type("AWS::S3::Bucket")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+// --- Tests -------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
+    let by_name = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::RollbackComplete)));
+    let old_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(OLD_ID))
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::DeleteComplete)));
+    let new_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(NEW_ID))
+        .then_output(|| stacks(stack(NEW_ID, StackStatus::CreateComplete)));
+    let old_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .match_requests(|r| r.stack_name() == Some(OLD_ID))
+        .sequence()
+        .output(|| {
+            events(vec![event(
+                "o1",
+                OLD_ID,
+                STACK,
+                ResourceStatus::RollbackComplete,
+                None,
+            )])
+        })
+        .output(|| {
+            events(vec![
+                event("o3", OLD_ID, STACK, ResourceStatus::DeleteComplete, None),
+                event("o2", OLD_ID, STACK, ResourceStatus::DeleteInProgress, None),
+                event("o1", OLD_ID, STACK, ResourceStatus::RollbackComplete, None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let new_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .match_requests(|r| r.stack_name() == Some(NEW_ID))
+        .sequence()
+        .output(|| {
+            events(vec![event(
+                "n1",
+                NEW_ID,
+                STACK,
+                ResourceStatus::from("REVIEW_IN_PROGRESS"),
+                None,
+            )])
+        })
+        .output(|| {
+            events(vec![
+                event("n4", NEW_ID, STACK, ResourceStatus::CreateComplete, None),
+                event("n3", NEW_ID, "Bucket", ResourceStatus::CreateComplete, None),
+                event("n2", NEW_ID, STACK, ResourceStatus::CreateInProgress, None),
+                event(
+                    "n1",
+                    NEW_ID,
+                    STACK,
+                    ResourceStatus::from("REVIEW_IN_PROGRESS"),
+                    None,
+                ),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
+        .then_output(|| DeleteStackOutput::builder().build());
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(NEW_ID)
+                .build()
+        });
+    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
+        .then_output(|| ready_change_set(NEW_ID, ChangeAction::Add));
+    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
+        .then_output(|| ExecuteChangeSetOutput::builder().build());
+    let head_bucket = mock!(aws_sdk_s3::Client::head_bucket)
+        .sequence()
+        .http_status(404, None)
+        .repeatedly()
+        .build();
+    let aws = clients(
+        &[
+            &by_name,
+            &old_by_id,
+            &new_by_id,
+            &old_events,
+            &new_events,
+            &delete_stack,
+            &create_change_set,
+            &describe_change_set,
+            &execute,
+        ],
+        &[&head_bucket],
+    );
+
+    // Without --force and without a terminal: refused before anything is deleted.
+    let (mut out, _) = output();
+    let error = engine::deploy(&mut out, &aws, &request(false), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Refused);
+    assert_eq!(delete_stack.num_calls(), 0);
+
+    let (mut out, captured) = output();
+    let deployed = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap();
+    assert_eq!(deployed.action, StackAction::Recreated);
+    assert_eq!(deployed.status, "CREATE_COMPLETE");
+    assert_eq!(deployed.stack_id, NEW_ID);
+    assert_eq!(deployed.outputs["BucketName"], BUCKET);
+    assert_eq!(delete_stack.num_calls(), 1);
+    assert_eq!(execute.num_calls(), 1);
+    assert_eq!(head_bucket.num_calls(), 1);
+    let stderr = captured.stderr();
+    assert!(stderr.contains("is ROLLBACK_COMPLETE"), "{stderr}");
+    assert!(
+        stderr
+            .contains("Bucket                       AWS::S3::Bucket              CREATE_COMPLETE"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_update_lists_each_failed_resource_with_its_reason() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .sequence()
+        .output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)))
+        .output(|| stacks(stack(OLD_ID, StackStatus::UpdateRollbackComplete)))
+        .repeatedly()
+        .build();
+    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .sequence()
+        .output(|| events(vec![event("e0", OLD_ID, STACK, ResourceStatus::UpdateComplete, None)]))
+        .output(|| {
+            events(vec![
+                event("e5", OLD_ID, STACK, ResourceStatus::UpdateRollbackComplete, None),
+                event("e4", OLD_ID, STACK, ResourceStatus::UpdateRollbackInProgress, Some("The following resource(s) failed to update: [Bucket].")),
+                event("e3", OLD_ID, "Bucket", ResourceStatus::UpdateFailed, Some("Access Denied (Service: S3, Status Code: 403) on PutBucketLifecycleConfiguration")),
+                event("e2", OLD_ID, "Bucket", ResourceStatus::UpdateInProgress, None),
+                event("e1", OLD_ID, STACK, ResourceStatus::UpdateInProgress, Some("User Initiated")),
+                event("e0", OLD_ID, STACK, ResourceStatus::UpdateComplete, None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Update))
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(OLD_ID)
+                .build()
+        });
+    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
+        .then_output(|| ready_change_set(OLD_ID, ChangeAction::Modify));
+    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
+        .then_output(|| ExecuteChangeSetOutput::builder().build());
+    let aws = clients(
+        &[
+            &describe,
+            &stack_events,
+            &create_change_set,
+            &describe_change_set,
+            &execute,
+        ],
+        &[],
+    );
+
+    let (mut out, captured) = output();
+    let error = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Failure);
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("is now UPDATE_ROLLBACK_COMPLETE"),
+        "{message}"
+    );
+    assert!(
+        message.contains("rolled back to its previous state"),
+        "{message}"
+    );
+    let stderr = captured.stderr();
+    assert!(
+        stderr.contains("Bucket (AWS::S3::Bucket) UPDATE_FAILED: Access Denied (Service: S3, Status Code: 403) on PutBucketLifecycleConfiguration"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_until_the_call_succeeds() {
+    let throttled = || {
+        DescribeStacksError::generic(
+            ErrorMetadata::builder()
+                .code("Throttling")
+                .message("Rate exceeded")
+                .build(),
+        )
+    };
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .sequence()
+        .error(throttled)
+        .times(2)
+        .output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)))
+        .build();
+    let aws = clients(&[&describe], &[]);
+    let stack = cfn::describe_stack(&aws.cfn, STACK).await.unwrap().unwrap();
+    assert_eq!(stack.status_name, "UPDATE_COMPLETE");
+    assert_eq!(describe.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn a_bucket_name_owned_by_another_account_is_refused_before_any_change() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_error(missing_stack);
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| CreateChangeSetOutput::builder().build());
+    let head_bucket = mock!(aws_sdk_s3::Client::head_bucket)
+        .sequence()
+        .http_status(403, None)
+        .repeatedly()
+        .build();
+    let aws = clients(&[&describe, &create_change_set], &[&head_bucket]);
+
+    let (mut out, _) = output();
+    let error = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Refused);
+    assert!(
+        format!("{error:#}").contains("taken by another AWS account"),
+        "{error:#}"
+    );
+    assert_eq!(create_change_set.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_change_set_without_changes_is_up_to_date_and_deleted() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)));
+    let create_change_set =
+        mock!(aws_sdk_cloudformation::Client::create_change_set).then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(OLD_ID)
+                .build()
+        });
+    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
+        .then_output(|| {
+            DescribeChangeSetOutput::builder()
+                .status(ChangeSetStatus::Failed)
+                .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
+                .build()
+        });
+    let delete_change_set = mock!(aws_sdk_cloudformation::Client::delete_change_set)
+        .then_output(|| DeleteChangeSetOutput::builder().build());
+    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
+        .then_output(|| ExecuteChangeSetOutput::builder().build());
+    let aws = clients(
+        &[
+            &describe,
+            &create_change_set,
+            &describe_change_set,
+            &delete_change_set,
+            &execute,
+        ],
+        &[],
+    );
+    let (mut out, _) = output();
+    let deployed = engine::deploy(&mut out, &aws, &request(false), waits())
+        .await
+        .unwrap();
+    assert_eq!(deployed.action, StackAction::UpToDate);
+    assert_eq!(delete_change_set.num_calls(), 1);
+    assert_eq!(execute.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_stack_of_another_deployment_is_refused() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
+        let mut foreign = stack(OLD_ID, StackStatus::CreateComplete);
+        foreign.tags = Some(vec![
+            Tag::builder()
+                .key(DEPLOYMENT_TAG)
+                .value("someone-else")
+                .build(),
+        ]);
+        stacks(foreign)
+    });
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| CreateChangeSetOutput::builder().build());
+    let aws = clients(&[&describe, &create_change_set], &[]);
+    let (mut out, _) = output();
+    let error = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Refused);
+    assert!(format!("{error:#}").contains("belongs to deployment `someone-else`"));
+    assert_eq!(create_change_set.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn waiting_past_the_timeout_says_the_operation_continues_and_how_to_check_it() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateInProgress)));
+    let stack_events =
+        mock!(aws_sdk_cloudformation::Client::describe_stack_events).then_output(|| {
+            events(vec![event(
+                "e1",
+                OLD_ID,
+                STACK,
+                ResourceStatus::UpdateInProgress,
+                None,
+            )])
+        });
+    let aws = clients(&[&describe, &stack_events], &[]);
+    let mut cursor = cfn::EventCursor::since(OLD_ID, time::OffsetDateTime::UNIX_EPOCH);
+    let (mut out, _) = output();
+    let error = engine::watch(
+        &mut out,
+        &aws,
+        &mut cursor,
+        cfn::Poller::immediate(Duration::ZERO),
+    )
+    .await
+    .unwrap_err();
+    let timeout = error
+        .downcast_ref::<cfn::WaitTimeout>()
+        .expect("a WaitTimeout");
+    assert_eq!(timeout.status, "UPDATE_IN_PROGRESS");
+    let message = error.to_string();
+    assert!(
+        message.contains("continues inside CloudFormation"),
+        "{message}"
+    );
+    assert!(
+        message.contains("aws cloudformation describe-stacks --stack-name edge-prod-b001-us-west-1-s3-stack --region us-west-1"),
+        "{message}"
+    );
+    assert_eq!(status_for_error(&error), ExitStatus::Failure);
+}
