@@ -137,7 +137,7 @@ async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_value
         .build();
     let client = cfn(&[&detect, &progress, &drifts]);
 
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_secs(60)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
         .await
         .unwrap();
     let StackDriftOutcome::Completed {
@@ -185,7 +185,7 @@ async fn detection_failed_is_reported_as_such() {
         failed
     });
     let client = cfn(&[&detect, &failed]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_secs(60)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
         .await
         .unwrap();
     assert_eq!(
@@ -237,7 +237,7 @@ async fn an_endpoint_without_drift_detection_is_unavailable_not_an_error() {
         .repeatedly()
         .build();
     let client = cfn(&[&html]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_secs(60)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
         .await
         .unwrap();
     assert!(
@@ -264,7 +264,7 @@ async fn other_errors_are_errors() {
         )
         .build();
     let client = cfn(&[&denied]);
-    let error = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_secs(60)))
+    let error = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
         .await
         .unwrap_err();
     let text = format!("{error:#}");

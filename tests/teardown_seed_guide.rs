@@ -48,9 +48,10 @@ fn seed_guide_test_drift_and_replace_commands_work_as_written() {
     assert_eq!(code, 0, "{stderr}");
     let test_stack = stderr
         .split_whitespace()
-        .find(|w| w.starts_with("stack=edge-prod-b001-us-west-1-s3-t"))
-        .map(|w| w.trim_start_matches("stack=").to_owned())
-        .unwrap_or_else(|| panic!("no test stack named:\n{stderr}"));
+        .find_map(|w| w.strip_prefix("stack="))
+        .filter(|name| name.starts_with("edge-prod-b001-us-west-1-s3-t"))
+        .unwrap_or_else(|| panic!("no test stack named:\n{stderr}"))
+        .to_owned();
     assert!(stdout.contains("PASS versioning"), "{stdout}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let aws = runtime.block_on(server.clients(REGION));

@@ -46,7 +46,10 @@ fn inventory(server: &MotoServer) -> (Vec<String>, Vec<String>) {
             .unwrap()
             .stack_summaries()
             .iter()
-            .filter(|s| s.stack_status().map(|s| s.as_str()) != Some("DELETE_COMPLETE"))
+            .filter(|s| {
+                s.stack_status()
+                    != Some(&aws_sdk_cloudformation::types::StackStatus::DeleteComplete)
+            })
             .filter_map(|s| s.stack_name().map(str::to_owned))
             .collect();
         (buckets, stacks)

@@ -426,7 +426,11 @@ pub async fn object_lock(s3: &Client, bucket: &str) -> anyhow::Result<Option<Obj
             let Some(config) = output.object_lock_configuration() else {
                 return Ok(None);
             };
-            if config.object_lock_enabled().map(|e| e.as_str()) != Some("Enabled") {
+            if config
+                .object_lock_enabled()
+                .map(aws_sdk_s3::types::ObjectLockEnabled::as_str)
+                != Some("Enabled")
+            {
                 return Ok(None);
             }
             let retention = config.rule().and_then(|r| r.default_retention());

@@ -62,13 +62,14 @@ pub async fn read_bucket(s3: &Client, bucket: &str) -> anyhow::Result<BucketStat
         tags,
         policy,
     ) = tokio::try_join!(
-        versioning(s3, bucket),
-        encryption(s3, bucket),
-        public_access_block(s3, bucket),
-        object_ownership(s3, bucket),
-        lifecycle_rules(s3, bucket),
-        tags(s3, bucket),
-        policy(s3, bucket),
+        // Boxed: seven SDK request futures side by side would make every caller's future huge.
+        Box::pin(versioning(s3, bucket)),
+        Box::pin(encryption(s3, bucket)),
+        Box::pin(public_access_block(s3, bucket)),
+        Box::pin(object_ownership(s3, bucket)),
+        Box::pin(lifecycle_rules(s3, bucket)),
+        Box::pin(tags(s3, bucket)),
+        Box::pin(policy(s3, bucket)),
     )?;
     Ok(BucketState {
         versioning,
@@ -114,7 +115,7 @@ async fn encryption(s3: &Client, bucket: &str) -> anyhow::Result<Vec<EncryptionR
     match s3.get_bucket_encryption().bucket(bucket).send().await {
         Ok(output) => Ok(output
             .server_side_encryption_configuration()
-            .map(|c| c.rules())
+            .map(aws_sdk_s3::types::ServerSideEncryptionConfiguration::rules)
             .unwrap_or_default()
             .iter()
             .map(|rule| {
@@ -234,7 +235,9 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> LifecycleRuleState
     if let Some(date) = expiration.and_then(|e| e.date()) {
         other.push(format!("Expiration.Date={date}"));
     }
-    if let Some(true) = expiration.and_then(|e| e.expired_object_delete_marker()) {
+    if let Some(true) =
+        expiration.and_then(aws_sdk_s3::types::LifecycleExpiration::expired_object_delete_marker)
+    {
         other.push("Expiration.ExpiredObjectDeleteMarker=true".to_owned());
     }
     let transitions = rule
@@ -266,7 +269,9 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> LifecycleRuleState
         })
         .collect();
     let noncurrent_expiration = rule.noncurrent_version_expiration();
-    if let Some(newer) = noncurrent_expiration.and_then(|e| e.newer_noncurrent_versions()) {
+    if let Some(newer) = noncurrent_expiration
+        .and_then(aws_sdk_s3::types::NoncurrentVersionExpiration::newer_noncurrent_versions)
+    {
         other.push(format!(
             "NoncurrentVersionExpiration.NewerNoncurrentVersions={newer}"
         ));
@@ -277,13 +282,15 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> LifecycleRuleState
         prefix,
         abort_incomplete_multipart_days: rule
             .abort_incomplete_multipart_upload()
-            .and_then(|a| a.days_after_initiation())
+            .and_then(aws_sdk_s3::types::AbortIncompleteMultipartUpload::days_after_initiation)
             .map(i64::from),
         transitions,
-        expiration_days: expiration.and_then(|e| e.days()).map(i64::from),
+        expiration_days: expiration
+            .and_then(aws_sdk_s3::types::LifecycleExpiration::days)
+            .map(i64::from),
         noncurrent_transitions,
         noncurrent_expiration_days: noncurrent_expiration
-            .and_then(|e| e.noncurrent_days())
+            .and_then(aws_sdk_s3::types::NoncurrentVersionExpiration::noncurrent_days)
             .map(i64::from),
         other,
     }

@@ -20,10 +20,10 @@ impl Resolver<'_> {
         match value {
             Value::Array(items) => Value::Array(items.iter().map(|v| self.resolve(v)).collect()),
             Value::Object(map) => {
-                if map.len() == 1 {
-                    if let Some(text) = self.intrinsic(map) {
-                        return Value::String(text);
-                    }
+                if map.len() == 1
+                    && let Some(text) = self.intrinsic(map)
+                {
+                    return Value::String(text);
                 }
                 Value::Object(
                     map.iter()
