@@ -379,3 +379,37 @@ fn a_run_interrupted_after_the_stack_was_deleted_is_finished_by_rerunning() {
         assert!(!bucket_exists(&aws.s3, &site.bucket).await);
     });
 }
+
+#[test]
+fn a_stack_that_is_not_the_deployments_is_refused() {
+    let server = MotoServer::start();
+    let work = Workdir::new();
+    let site = site(&work, "b005");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = runtime.block_on(server.clients(REGION));
+    // Someone else's stack under the deployment's stack name, without the tool's tag.
+    runtime.block_on(async {
+        aws.cfn
+            .create_stack()
+            .stack_name(&site.stack)
+            .template_body(
+                "Resources:\n  Param:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Name: /someone/else\n      Type: String\n      Value: x\n",
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let refused = server
+        .command(work.path())
+        .args(["--config", &site.config, "--action", "tear-down", "--force"])
+        .assert()
+        .code(4);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("was not created by s3-provisioner"),
+        "{stderr}"
+    );
+    runtime.block_on(async {
+        assert!(stack_exists(&aws.cfn, &site.stack).await);
+    });
+}
