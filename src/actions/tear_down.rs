@@ -211,13 +211,8 @@ async fn ensure_bucket_owned(
         ))
         .into()),
         None => Err(Refusal(format!(
-            "bucket {bucket} is not tagged {DEPLOYMENT_TAG}={}, so s3-provisioner cannot tell it is this deployment's; refusing to delete it, nothing was deleted. If it really is (its tags were edited by hand), restore the tag with --action {} --force first, or delete it yourself",
-            deployment.name,
-            if deployment.pattern == crate::naming::Pattern::Shared {
-                "prep-master"
-            } else {
-                "create-bucket"
-            }
+            "bucket {bucket} is not tagged {DEPLOYMENT_TAG}={name}, so s3-provisioner cannot tell it is this deployment's; refusing to delete it, nothing was deleted. If it really is (its tags were edited by hand), tag it again with `aws s3api put-bucket-tagging --bucket {bucket} --tagging 'TagSet=[{{Key={DEPLOYMENT_TAG},Value={name}}}]'` and rerun, or delete it yourself",
+            name = deployment.name
         ))
         .into()),
     }
