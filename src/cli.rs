@@ -97,6 +97,11 @@ pub struct Cli {
     #[arg(long)]
     pub keep: bool,
 
+    /// tear-down and check-drift: work on the test deployment with this suffix (t + 6 hex, as
+    /// printed by `test-deploy --keep`) instead of the real deployment.
+    #[arg(long, value_name = "ID", hide = true)]
+    pub test_id: Option<String>,
+
     /// Never use colour (NO_COLOR is honoured too; colour is only used on a terminal).
     #[arg(long)]
     pub no_color: bool,

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod blueprint;
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod exit;
 mod fleet;
 pub mod fsutil;
@@ -81,6 +82,7 @@ fn run_options(cli: &Cli) -> RunOptions {
         timeout: Duration::from_secs(cli.timeout),
         detailed_exitcode: cli.detailed_exitcode,
         keep: cli.keep,
+        test_id: cli.test_id.clone(),
     }
 }
 
@@ -168,7 +170,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             ));
         }
         warnings.clone_from(&config.warnings);
-        let chosen = actions::deployment_for(options.action, &config, &options.solution)?;
+        let chosen = actions::deployment_for_run(options, &config)?;
         deployment = Some(chosen.clone());
         let mut ctx = Ctx {
             config: &config,

@@ -1,11 +1,429 @@
-//! `check-drift` (SPEC §9). Not implemented yet: fails clearly.
+//! `check-drift` (SPEC §9): compare the deployed stack and the live bucket with the config, in
+//! three steps — CloudFormation's own drift detection, the tool's live check of the bucket and its
+//! SSM parameters, and the solution folder blueprint — and print one table of findings.
+//!
+//! Exit 0 in sync, 3 on any drift. CloudFormation detection that fails (`DETECTION_FAILED`) or
+//! times out is exit 1 (the check is incomplete), still with every live finding reported. An
+//! endpoint without drift detection (local emulators) is said once and the live checks go on.
+//! Read-only: nothing is changed.
+
+use serde::Serialize;
 
 use super::{Ctx, Outcome};
 use crate::aws::AwsClients;
+use crate::aws::cfn::{self, Poller};
+use crate::aws::drift::{StackDriftOutcome, detect_stack_drift};
+use crate::aws::live;
+use crate::config::ValidConfig;
+use crate::drift::{self, Check, CheckResult, Finding, compare, expected};
+use crate::exit::ExitStatus;
+use crate::naming::Deployment;
+use crate::output::Style;
+use crate::template;
+
+/// The `result` of the JSON document.
+#[derive(Debug, Serialize)]
+pub struct CheckDriftResult {
+    pub deployment: String,
+    pub stack: String,
+    pub bucket: String,
+    /// True when no check found anything and CloudFormation's detection did not fail.
+    pub in_sync: bool,
+    /// How CloudFormation drift detection ended.
+    pub cloudformation: StackDriftOutcome,
+    /// Pass/fail of each live check.
+    pub checks: Vec<CheckResult>,
+    /// Every finding, CloudFormation's first, then the live and blueprint ones.
+    pub findings: Vec<Finding>,
+}
 
 /// Run the action.
-#[allow(clippy::unused_async)]
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    let _ = aws;
-    super::not_available(ctx.options.action)
+    let deployment = ctx.deployment;
+    let stack = cfn::describe_stack(&aws.cfn, &deployment.stack_name).await?;
+    let Some(stack) = stack else {
+        anyhow::bail!(
+            "stack {} does not exist in {}: deployment {} is not deployed, so there is nothing to compare. Deploy it with --action {} --force",
+            deployment.stack_name,
+            aws.region,
+            deployment.name,
+            deploy_action(deployment),
+        );
+    };
+    ctx.out.info(
+        format!("Checking deployment {} for drift", deployment.name),
+        &[
+            ("stack", &deployment.stack_name),
+            ("status", &stack.status_name),
+            ("bucket", &deployment.bucket_name),
+        ],
+    );
+
+    let outcome = detect_stack_drift(
+        &aws.cfn,
+        &deployment.stack_name,
+        Poller::stack(ctx.options.timeout),
+    )
+    .await?;
+    let detection_failed = matches!(
+        outcome,
+        StackDriftOutcome::DetectionFailed { .. } | StackDriftOutcome::TimedOut { .. }
+    );
+    match &outcome {
+        StackDriftOutcome::Completed { .. } => ctx.out.info(outcome.summary(), &[]),
+        StackDriftOutcome::Unavailable { .. } => ctx.out.warn(outcome.summary()),
+        StackDriftOutcome::DetectionFailed { .. } | StackDriftOutcome::TimedOut { .. } => {
+            ctx.out.error(outcome.summary());
+        }
+    }
+
+    let mut findings = compare::stack_findings(&outcome);
+    findings.extend(live_findings(aws, ctx.config, deployment).await?);
+    let checks = drift::check_results(&Check::LIVE, &findings);
+    let in_sync = findings.is_empty() && !detection_failed;
+
+    if findings.is_empty() {
+        if !detection_failed {
+            let line = format!(
+                "{} deployment {} matches its config (stack {}, bucket {}; checked: {})",
+                ctx.out.paint(Style::Green, "In sync:"),
+                deployment.name,
+                deployment.stack_name,
+                deployment.bucket_name,
+                checked_list(&outcome),
+            );
+            ctx.out.result(line);
+        }
+    } else {
+        for line in drift::table(&findings) {
+            ctx.out.result(line);
+        }
+        let drifted: Vec<&str> = checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.check.as_str())
+            .chain(
+                findings
+                    .iter()
+                    .any(|f| f.check == Check::Stack)
+                    .then_some(Check::Stack.as_str()),
+            )
+            .collect();
+        let line = format!(
+            "{} {} finding(s) in {} ({}). Either update the config to match and regenerate, or restore the intended state with --action {} --force (missing folders: --action deploy-solution)",
+            ctx.out.paint(Style::Red, "Drift detected:"),
+            findings.len(),
+            deployment.name,
+            drifted.join(", "),
+            deploy_action(deployment),
+        );
+        ctx.out.result(line);
+    }
+
+    let status = if detection_failed {
+        ExitStatus::Failure
+    } else if findings.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Differences
+    };
+    Outcome::new(
+        status,
+        &CheckDriftResult {
+            deployment: deployment.name.clone(),
+            stack: deployment.stack_name.clone(),
+            bucket: deployment.bucket_name.clone(),
+            in_sync,
+            cloudformation: outcome,
+            checks,
+            findings,
+        },
+    )
+}
+
+/// The action that (re)deploys `deployment`.
+fn deploy_action(deployment: &Deployment) -> &'static str {
+    match deployment.pattern {
+        crate::naming::Pattern::Shared => "prep-master",
+        crate::naming::Pattern::Dedicated => "create-bucket",
+    }
+}
+
+fn checked_list(outcome: &StackDriftOutcome) -> String {
+    let cloudformation = match outcome {
+        StackDriftOutcome::Unavailable { .. } => "cloudformation (not available)",
+        _ => "cloudformation",
+    };
+    std::iter::once(cloudformation)
+        .chain(Check::LIVE.iter().map(|c| c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The live checks (steps 2 and 3 of check-drift), shared with `test-deploy`: the bucket's settings
+/// and SSM parameters against the template built from `config`, and the blueprint markers of every
+/// solution present under `solutions/` plus the deployment's own solution.
+pub(super) async fn live_findings(
+    aws: &AwsClients,
+    config: &ValidConfig,
+    deployment: &Deployment,
+) -> anyhow::Result<Vec<Finding>> {
+    let expected = expected::expected(&template::build(config, deployment), deployment);
+    let mut findings = Vec::new();
+    if live::bucket_exists(&aws.s3, &expected.bucket_name).await? {
+        let (state, mut solutions) = tokio::try_join!(
+            live::read_bucket(&aws.s3, &expected.bucket_name),
+            live::solutions(&aws.s3, &expected.bucket_name),
+        )?;
+        findings.extend(compare::compare_bucket(&expected.bucket, &state));
+        if !solutions.contains(&deployment.solution) {
+            solutions.push(deployment.solution.clone());
+            solutions.sort();
+        }
+        let wanted = compare::wanted_markers(&solutions);
+        let present = live::existing_keys(&aws.s3, &expected.bucket_name, &wanted).await?;
+        findings.extend(compare::compare_folders(&solutions, &present));
+    } else {
+        findings.push(compare::missing_bucket(&expected.bucket_name));
+    }
+    let parameters = live::read_parameters(&aws.ssm, &expected.parameters).await?;
+    findings.extend(compare::compare_parameters(
+        &expected.parameters,
+        &parameters,
+    ));
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The action's exit status for CloudFormation outcomes an emulator cannot produce, with
+    //! clients answering from aws-smithy-mocks. The bucket is made to be missing so the live
+    //! checks need no further mocks (it is one live finding).
+
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use aws_sdk_cloudformation::operation::describe_stack_drift_detection_status::DescribeStackDriftDetectionStatusOutput;
+    use aws_sdk_cloudformation::operation::describe_stack_resource_drifts::DescribeStackResourceDriftsOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::operation::detect_stack_drift::DetectStackDriftOutput;
+    use aws_sdk_cloudformation::types::{
+        DifferenceType, PropertyDifference, Stack, StackDriftDetectionStatus, StackDriftStatus,
+        StackResourceDrift, StackResourceDriftStatus, StackStatus,
+    };
+    use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+    use aws_smithy_mocks::{
+        MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
+    };
+    use aws_smithy_types::DateTime;
+
+    use super::*;
+    use crate::actions::{Dirs, RunOptions};
+    use crate::cli::{Action, OutputFormat};
+    use crate::naming;
+    use crate::output::{Output, OutputSettings};
+    use crate::template::fixtures;
+
+    type Cfn = aws_sdk_cloudformation::Client;
+
+    fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+        rules.iter().fold(
+            MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+            |interceptor, rule| interceptor.with_rule(rule),
+        )
+    }
+
+    fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule], ssm_rules: &[&Rule]) -> AwsClients {
+        let region = aws_config::Region::new("us-west-1");
+        let behavior = aws_config::BehaviorVersion::latest();
+        let credentials =
+            aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock");
+        let cfn = aws_sdk_cloudformation::Config::builder()
+            .behavior_version(behavior)
+            .region(region.clone())
+            .credentials_provider(credentials.clone())
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor(cfn_rules))
+            .build();
+        let s3 = aws_sdk_s3::Config::builder()
+            .behavior_version(behavior)
+            .region(region.clone())
+            .credentials_provider(credentials.clone())
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor(s3_rules))
+            .build();
+        let ssm = aws_sdk_ssm::Config::builder()
+            .behavior_version(behavior)
+            .region(region.clone())
+            .credentials_provider(credentials.clone())
+            .http_client(create_mock_http_client())
+            .interceptor(interceptor(ssm_rules))
+            .build();
+        let sts = aws_sdk_sts::Config::builder()
+            .behavior_version(behavior)
+            .region(region)
+            .credentials_provider(credentials)
+            .http_client(create_mock_http_client())
+            .build();
+        AwsClients {
+            cfn: Cfn::from_conf(cfn),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            ssm: aws_sdk_ssm::Client::from_conf(ssm),
+            region: "us-west-1".to_owned(),
+        }
+    }
+
+    /// Run check-drift for the shared site against `cfn_rules`; the bucket and parameters are
+    /// missing.
+    async fn check_drift(cfn_rules: &[&Rule]) -> (Outcome, String) {
+        let stack = mock!(Cfn::describe_stacks).then_output(|| {
+            DescribeStacksOutput::builder()
+                .stacks(
+                    Stack::builder()
+                        .stack_name("edge-prod-b001-us-west-1-s3-stack")
+                        .stack_id("arn:aws:cloudformation:us-west-1:123456789012:stack/x/1")
+                        .stack_status(StackStatus::CreateComplete)
+                        .creation_time(DateTime::from_secs(0))
+                        .build(),
+                )
+                .build()
+        });
+        let missing_bucket = mock!(aws_sdk_s3::Client::head_bucket)
+            .sequence()
+            .http_status(404, None)
+            .build();
+        let missing_parameter = mock!(aws_sdk_ssm::Client::get_parameter).then_error(|| {
+            GetParameterError::ParameterNotFound(
+                aws_sdk_ssm::types::error::ParameterNotFound::builder().build(),
+            )
+        });
+        let mut rules = vec![&stack];
+        rules.extend_from_slice(cfn_rules);
+        let aws = clients(&rules, &[&missing_bucket], &[&missing_parameter]);
+
+        let config = fixtures::shared_site();
+        let deployment = naming::shared_deployment(&config).unwrap();
+        let options = RunOptions {
+            action: Action::CheckDrift,
+            solution: naming::MASTER_SOLUTION.to_owned(),
+            force: false,
+            dirs: Dirs {
+                configs: PathBuf::from("configs"),
+                templates: PathBuf::from("templates"),
+                policies: PathBuf::from("policies"),
+                reports: PathBuf::from("reports"),
+            },
+            profile: None,
+            timeout: Duration::ZERO,
+            detailed_exitcode: false,
+            keep: false,
+            test_id: None,
+        };
+        let (mut out, captured) = Output::captured(OutputSettings {
+            format: OutputFormat::Text,
+            no_color: true,
+            quiet: false,
+            verbose: 0,
+        });
+        let mut ctx = Ctx {
+            config: &config,
+            deployment: &deployment,
+            options: &options,
+            out: &mut out,
+        };
+        let outcome = run(&mut ctx, &aws).await.unwrap();
+        (outcome, captured.stdout() + &captured.stderr())
+    }
+
+    fn detect() -> Rule {
+        mock!(Cfn::detect_stack_drift).then_output(|| {
+            DetectStackDriftOutput::builder()
+                .stack_drift_detection_id("d1")
+                .build()
+        })
+    }
+
+    fn status(detection: StackDriftDetectionStatus) -> DescribeStackDriftDetectionStatusOutput {
+        DescribeStackDriftDetectionStatusOutput::builder()
+            .stack_id("x")
+            .stack_drift_detection_id("d1")
+            .detection_status(detection)
+            .timestamp(DateTime::from_secs(0))
+            .build()
+    }
+
+    #[tokio::test]
+    async fn detection_failed_is_exit_1_with_the_live_findings_still_reported() {
+        let detect = detect();
+        let failed = mock!(Cfn::describe_stack_drift_detection_status).then_output(|| {
+            let mut failed = status(StackDriftDetectionStatus::DetectionFailed);
+            failed.detection_status_reason = Some("resource Bucket: Access Denied".to_owned());
+            failed
+        });
+        let (outcome, text) = check_drift(&[&detect, &failed]).await;
+        assert_eq!(outcome.status, ExitStatus::Failure);
+        assert_eq!(
+            outcome.result["cloudformation"]["outcome"],
+            "detection-failed"
+        );
+        assert_eq!(outcome.result["in_sync"], false);
+        assert!(
+            text.contains("DETECTION_FAILED): resource Bucket: Access Denied"),
+            "{text}"
+        );
+        // The live checks ran anyway: the missing bucket is a finding.
+        assert!(text.contains("(no such bucket)"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_time_out_is_exit_1() {
+        let detect = detect();
+        let busy = mock!(Cfn::describe_stack_drift_detection_status)
+            .then_output(|| status(StackDriftDetectionStatus::DetectionInProgress));
+        let (outcome, text) = check_drift(&[&detect, &busy]).await;
+        assert_eq!(outcome.status, ExitStatus::Failure);
+        assert_eq!(outcome.result["cloudformation"]["outcome"], "timed-out");
+        assert!(text.contains("did not finish within"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_drifted_stack_is_exit_3_with_expected_and_actual_values() {
+        let detect = detect();
+        let drifted = mock!(Cfn::describe_stack_drift_detection_status).then_output(|| {
+            let mut done = status(StackDriftDetectionStatus::DetectionComplete);
+            done.stack_drift_status = Some(StackDriftStatus::Drifted);
+            done
+        });
+        let resources = mock!(Cfn::describe_stack_resource_drifts).then_output(|| {
+            DescribeStackResourceDriftsOutput::builder()
+                .stack_resource_drifts(
+                    StackResourceDrift::builder()
+                        .logical_resource_id("Bucket")
+                        .resource_type("AWS::S3::Bucket")
+                        .stack_resource_drift_status(StackResourceDriftStatus::Modified)
+                        .property_differences(
+                            PropertyDifference::builder()
+                                .property_path("/PublicAccessBlockConfiguration/BlockPublicPolicy")
+                                .expected_value("true")
+                                .actual_value("false")
+                                .difference_type(DifferenceType::NotEqual)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+        let (outcome, text) = check_drift(&[&detect, &drifted, &resources]).await;
+        assert_eq!(outcome.status, ExitStatus::Differences);
+        let first = &outcome.result["findings"][0];
+        assert_eq!(first["source"], "cloudformation");
+        assert_eq!(
+            first["property"],
+            "/PublicAccessBlockConfiguration/BlockPublicPolicy"
+        );
+        assert_eq!(first["expected"], "true");
+        assert_eq!(first["actual"], "false");
+        assert!(text.contains("Drift detected:"), "{text}");
+    }
 }

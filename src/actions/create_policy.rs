@@ -81,6 +81,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             detailed_exitcode: false,
             keep: false,
+            test_id: None,
         }
     }
 

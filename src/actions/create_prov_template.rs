@@ -106,6 +106,7 @@ pub(super) mod tests {
             timeout: Duration::from_secs(1),
             detailed_exitcode: false,
             keep: false,
+            test_id: None,
         }
     }
 

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub detailed_exitcode: bool,
     /// test-deploy: keep the test deployment.
     pub keep: bool,
+    /// tear-down, check-drift: the suffix of a test deployment to work on (hidden `--test-id`).
+    pub test_id: Option<String>,
 }
 
 /// What one action works with.
@@ -110,6 +112,37 @@ pub fn deployment_for(
         .into()),
         _ => Ok(naming::deployment_for_solution(config, solution)?),
     }
+}
+
+/// The deployment a run works on: [`deployment_for`], or with `--test-id` the test copy of it
+/// (only tear-down and check-drift accept one: it is how a kept test deployment is removed).
+pub fn deployment_for_run(
+    options: &RunOptions,
+    config: &ValidConfig,
+) -> anyhow::Result<Deployment> {
+    let base = deployment_for(options.action, config, &options.solution)?;
+    let Some(test_id) = &options.test_id else {
+        return Ok(base);
+    };
+    if !matches!(options.action, Action::TearDown | Action::CheckDrift) {
+        return Err(UsageError(format!(
+            "--test-id works only with --action tear-down or check-drift, not {}",
+            options.action
+        ))
+        .into());
+    }
+    let well_formed = test_id.len() == 7
+        && test_id.starts_with('t')
+        && test_id[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !well_formed {
+        return Err(UsageError(format!(
+            "--test-id {test_id}: a test id is `t` followed by 6 lowercase hex digits, as printed by test-deploy --keep"
+        ))
+        .into());
+    }
+    Ok(naming::test_deployment(&base, test_id)?)
 }
 
 /// Run `ctx.options.action`. This is the only place that maps an action to its code.

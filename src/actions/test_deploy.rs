@@ -1,11 +1,335 @@
-//! `test-deploy` (SPEC §9). Not implemented yet: fails clearly.
+//! `test-deploy` (SPEC §9): deploy an isolated copy of the chosen deployment under a random
+//! suffix (`{deployment}-t1a2b3c`, tagged `s3-provisioner:test-id`, bucket `DeletionPolicy:
+//! Delete`), create the solution's folders, run check-drift's live checks against it, print
+//! pass/fail per check, then tear it down completely with tear-down's own code.
+//!
+//! It only ever creates and deletes its own test resources, so it runs without `--force`.
+//! `--keep` leaves the copy for inspection and prints the exact command that removes it (the
+//! hidden `--test-id` option points tear-down at it: the suffix is random, so the config alone
+//! cannot name it). A failure to clean up is exit 1 naming what was left behind; a failed check is
+//! exit 1 after the cleanup.
 
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::check_drift::live_findings;
+use super::deploy::{bucket_of, create_markers};
+use super::deploy_solution::config_arg;
+use super::engine::{self, DeployRequest, StackAction, Waits};
+use super::tear_down::{TearDownResult, TearDownSettings, tear_down};
 use super::{Ctx, Outcome};
 use crate::aws::AwsClients;
+use crate::aws::cfn::{self, Poller, StackStatus};
+use crate::aws::empty::EmptySettings;
+use crate::aws::live;
+use crate::drift::{self, Check, CheckResult, Finding};
+use crate::exit::{ExitStatus, Interrupted};
+use crate::naming::{self, Deployment};
+use crate::output::Style;
+use crate::template;
+
+/// The `result` of the JSON document.
+#[derive(Debug, Serialize)]
+pub struct TestDeployResult {
+    /// The real deployment the copy was made of.
+    pub base_deployment: String,
+    /// The test deployment.
+    pub deployment: String,
+    pub test_id: String,
+    pub stack: String,
+    pub bucket: String,
+    pub stack_status: String,
+    pub stack_action: StackAction,
+    pub folders_created: usize,
+    /// True when every check passed.
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+    pub findings: Vec<Finding>,
+    /// `--keep`: the copy was left in place.
+    pub kept: bool,
+    /// The command that removes a kept copy.
+    pub remove_command: Option<String>,
+    /// What the cleanup did (absent with `--keep`).
+    pub cleanup: Option<TearDownResult>,
+    pub elapsed_ms: u128,
+}
 
 /// Run the action.
-#[allow(clippy::unused_async)]
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    let _ = aws;
-    super::not_available(ctx.options.action)
+    let started = Instant::now();
+    // Too long a name is exit 2 here, before anything exists.
+    let test = naming::test_deployment(ctx.deployment, &naming::random_test_id())?;
+    let test_id = test.test_id.clone().unwrap_or_default();
+    let remove_command = remove_command(ctx, &test_id);
+    ctx.out.info(
+        ctx.out.paint(
+            Style::Bold,
+            format!(
+                "Test deployment {} (copy of {})",
+                test.name, ctx.deployment.name
+            ),
+        ),
+        &[("stack", &test.stack_name), ("bucket", &test.bucket_name)],
+    );
+
+    let verified = deploy_and_verify(ctx, aws, &test).await;
+    let (deployed, findings) = match verified {
+        Ok(done) => done,
+        Err(error) if error.is::<Interrupted>() => {
+            return Err(error.context(format!(
+                "test deployment {} may be partly in place; remove it with: {remove_command}",
+                test.name
+            )));
+        }
+        Err(error) => {
+            ctx.out.error(format!("{error:#}"));
+            let cleanup = cleanup(ctx, aws, &test, &remove_command).await;
+            return Err(match cleanup {
+                Ok(_) => error.context(format!(
+                    "test deployment {} failed; everything it created was removed",
+                    test.name
+                )),
+                Err(left) => error.context(left),
+            });
+        }
+    };
+
+    let checks = print_checks(ctx, &test, &findings);
+    let passed = findings.is_empty();
+    let mut result = TestDeployResult {
+        base_deployment: ctx.deployment.name.clone(),
+        deployment: test.name.clone(),
+        test_id,
+        stack: test.stack_name.clone(),
+        bucket: deployed.bucket,
+        stack_status: deployed.status,
+        stack_action: deployed.action,
+        folders_created: deployed.folders_created,
+        passed,
+        checks,
+        findings,
+        kept: ctx.options.keep,
+        remove_command: None,
+        cleanup: None,
+        elapsed_ms: 0,
+    };
+
+    if ctx.options.keep {
+        ctx.out.result(format!(
+            "Kept test deployment {} (stack {}, bucket s3://{}). Remove it with:",
+            test.name, test.stack_name, result.bucket
+        ));
+        ctx.out.result(format!("  {remove_command}"));
+        result.remove_command = Some(remove_command);
+    } else {
+        match cleanup(ctx, aws, &test, &remove_command).await {
+            Ok(done) => {
+                ctx.out.result(format!(
+                    "Removed test deployment {}: stack and bucket deleted",
+                    test.name
+                ));
+                result.cleanup = Some(done);
+            }
+            Err(left) => {
+                return Err(anyhow::anyhow!(left).context(if passed {
+                    "every check passed, but the cleanup failed"
+                } else {
+                    "some checks failed, and the cleanup failed too"
+                }));
+            }
+        }
+    }
+    result.elapsed_ms = started.elapsed().as_millis();
+
+    let status = if passed {
+        let line = format!(
+            "{} every check of test deployment {} passed",
+            ctx.out.paint(Style::Green, "test-deploy:"),
+            test.name
+        );
+        ctx.out.result(line);
+        ExitStatus::Success
+    } else {
+        let line = format!(
+            "{} {} check(s) of test deployment {} failed (see above)",
+            ctx.out.paint(Style::Red, "test-deploy:"),
+            result.checks.iter().filter(|c| !c.passed).count(),
+            test.name
+        );
+        ctx.out.error(line);
+        ExitStatus::Failure
+    };
+    Outcome::new(status, &result)
+}
+
+/// What deploying the test copy produced.
+struct TestDeployed {
+    bucket: String,
+    status: String,
+    action: StackAction,
+    folders_created: usize,
+}
+
+/// Deploy the copy through the deployment engine, create its folders, run the live checks.
+async fn deploy_and_verify(
+    ctx: &mut Ctx<'_>,
+    aws: &AwsClients,
+    test: &Deployment,
+) -> anyhow::Result<(TestDeployed, Vec<Finding>)> {
+    let template_body = template::render(ctx.config, test)?;
+    let request = DeployRequest {
+        deployment: test,
+        template_body: &template_body,
+        tags: template::stack_tags(ctx.config, test).into_iter().collect(),
+        // Isolated: only resources of this run are created, so no confirmation is needed.
+        force: true,
+    };
+    let deployed = Box::pin(engine::deploy(
+        ctx.out,
+        aws,
+        &request,
+        Waits::for_timeout(ctx.options.timeout),
+    ))
+    .await?;
+    let bucket = bucket_of(&deployed, &test.bucket_name);
+    let markers = create_markers(ctx, aws, &bucket, &test.solution).await?;
+    ctx.out.info(
+        format!("Checking test deployment {}", test.name),
+        &[("checks", &Check::LIVE.len())],
+    );
+    let findings = live_findings(aws, ctx.config, test).await?;
+    Ok((
+        TestDeployed {
+            bucket,
+            status: deployed.status,
+            action: deployed.action,
+            folders_created: markers.created.len(),
+        },
+        findings,
+    ))
+}
+
+/// Print PASS/FAIL per check and the findings table of the failed ones.
+fn print_checks(ctx: &mut Ctx<'_>, test: &Deployment, findings: &[Finding]) -> Vec<CheckResult> {
+    let checks = drift::check_results(&Check::LIVE, findings);
+    ctx.out
+        .result(format!("Checks of test deployment {}:", test.name));
+    for check in &checks {
+        let (mark, style) = if check.passed {
+            ("PASS", Style::Green)
+        } else {
+            ("FAIL", Style::Red)
+        };
+        let detail = if check.passed {
+            String::new()
+        } else {
+            format!(" ({} finding(s))", check.findings)
+        };
+        let line = format!(
+            "  {} {}{detail}",
+            ctx.out.paint(style, mark),
+            check.check.as_str()
+        );
+        ctx.out.result(line);
+    }
+    if !findings.is_empty() {
+        for line in drift::table(findings) {
+            ctx.out.result(format!("  {line}"));
+        }
+    }
+    checks
+}
+
+/// Tear the copy down completely. `Err` is the message naming what was left behind.
+async fn cleanup(
+    ctx: &mut Ctx<'_>,
+    aws: &AwsClients,
+    test: &Deployment,
+    remove_command: &str,
+) -> Result<TearDownResult, String> {
+    ctx.out
+        .info(format!("Removing test deployment {}", test.name), &[]);
+    let settings = TearDownSettings {
+        force: true,
+        stack: Poller::stack(ctx.options.timeout),
+        empty: EmptySettings::default(),
+    };
+    match tear_down(ctx.out, aws, test, settings).await {
+        Ok(done) => Ok(done),
+        Err(error) => {
+            let left = left_behind(aws, test).await;
+            Err(format!(
+                "cleaning up test deployment {} failed: {error:#}. Left behind: {left}. Remove it with: {remove_command}",
+                test.name
+            ))
+        }
+    }
+}
+
+/// What of `test` still exists (best effort: a failing look-up says so).
+async fn left_behind(aws: &AwsClients, test: &Deployment) -> String {
+    let mut left = Vec::new();
+    match cfn::describe_stack(&aws.cfn, &test.stack_name).await {
+        Ok(Some(stack)) if stack.status != StackStatus::DeleteComplete => {
+            left.push(format!("stack {} ({})", stack.name, stack.status_name));
+        }
+        Ok(_) => {}
+        Err(_) => left.push(format!(
+            "possibly stack {} (could not check)",
+            test.stack_name
+        )),
+    }
+    match live::bucket_exists(&aws.s3, &test.bucket_name).await {
+        Ok(true) => left.push(format!("bucket {}", test.bucket_name)),
+        Ok(false) => {}
+        Err(_) => left.push(format!(
+            "possibly bucket {} (could not check)",
+            test.bucket_name
+        )),
+    }
+    if left.is_empty() {
+        "nothing (both are gone)".to_owned()
+    } else {
+        left.join(", ")
+    }
+}
+
+/// The command that removes the test copy with suffix `test_id`: tear-down pointed at it.
+fn remove_command(ctx: &Ctx<'_>, test_id: &str) -> String {
+    use std::fmt::Write as _;
+    // A bare config name only resolves against the default configs dir (or the same
+    // S3P_CONFIGS_DIR); otherwise give the path the config was read from.
+    let config = if ctx.options.dirs.configs == std::path::Path::new("configs")
+        || std::env::var_os("S3P_CONFIGS_DIR").is_some()
+    {
+        config_arg(ctx)
+    } else {
+        ctx.config.source.display().to_string()
+    };
+    let mut command = format!(
+        "s3-provisioner --config {} --action tear-down",
+        shell_word(&config)
+    );
+    if ctx.deployment.solution != naming::MASTER_SOLUTION {
+        let _ = write!(command, " --solution {}", ctx.deployment.solution);
+    }
+    if let Some(profile) = &ctx.options.profile {
+        let _ = write!(command, " --profile {}", shell_word(profile));
+    }
+    let _ = write!(command, " --test-id {test_id} --force");
+    command
+}
+
+/// `text` quoted for a POSIX shell when it needs it.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@".contains(&b))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }

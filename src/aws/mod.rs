@@ -98,5 +98,8 @@ impl AwsClients {
 }
 
 pub mod cfn;
+pub mod drift;
+pub mod empty;
 pub mod error;
+pub mod live;
 pub mod s3;

@@ -180,6 +180,9 @@ pub const OPERATIONS: &[Operation] = &[
     op(S3, "GetBucketTagging", &["s3:GetBucketTagging"], Bucket, Tool),
     op(S3, "GetBucketPolicy", &["s3:GetBucketPolicy"], Bucket, Tool),
     op(S3, "GetObjectLockConfiguration", &["s3:GetBucketObjectLockConfiguration"], Bucket, Tool),
+    // tear-down: why Object Lock keeps a version (its retention and legal hold).
+    op(S3, "GetObjectRetention", &["s3:GetObjectRetention"], Object, Tool),
+    op(S3, "GetObjectLegalHold", &["s3:GetObjectLegalHold"], Object, Tool),
     op(S3, "DeleteBucket", &["s3:DeleteBucket"], Bucket, Tool),
     op(Ssm, "GetParameter", &["ssm:GetParameter"], Parameter, Tool),
     op(Ssm, "GetParameters", &["ssm:GetParameters"], Parameter, Tool),

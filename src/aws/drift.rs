@@ -1,0 +1,253 @@
+//! CloudFormation drift detection (SPEC §9 check-drift, step 1): DetectStackDrift, waiting on
+//! DescribeStackDriftDetectionStatus with an injectable [`Poller`], then DescribeStackResourceDrifts
+//! for the resources that were modified or deleted.
+//!
+//! Every way detection can end is a normal outcome ([`StackDriftOutcome`]), not an error: the
+//! caller still runs its live checks and decides the exit code. That includes an endpoint that does
+//! not implement the API at all (local emulators answer HTTP 500/501), which is reported as
+//! [`StackDriftOutcome::Unavailable`]. Only a failing AWS call is an `Err`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use aws_config::retry::RetryConfig;
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDriftStatus};
+use serde::Serialize;
+
+use super::cfn::{Poller, sleep};
+use super::error::describe;
+
+/// How DetectStackDrift itself is retried. An endpoint without drift detection answers HTTP 500,
+/// which the SDK treats as transient; the client's eight attempts with full backoff would stall
+/// check-drift for a minute before saying "not available". Three quick attempts still ride out a
+/// real transient failure or throttling burst.
+const DETECT_ATTEMPTS: u32 = 3;
+const DETECT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+
+/// One property of a resource that differs from its template (`PropertyDifferences`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PropertyDrift {
+    /// JSON-pointer-like path, e.g. `/VersioningConfiguration/Status`.
+    pub path: String,
+    pub expected: String,
+    pub actual: String,
+    /// `ADD`, `REMOVE` or `NOT_EQUAL`.
+    pub difference: String,
+}
+
+/// A stack resource that CloudFormation found modified or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceDrift {
+    pub logical_id: String,
+    pub physical_id: Option<String>,
+    pub resource_type: String,
+    /// `MODIFIED` or `DELETED`.
+    pub status: String,
+    pub differences: Vec<PropertyDrift>,
+}
+
+/// How CloudFormation drift detection ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum StackDriftOutcome {
+    /// Detection finished: `IN_SYNC` (no resources) or `DRIFTED` (the drifted resources).
+    Completed {
+        /// `IN_SYNC`, `DRIFTED`, `NOT_CHECKED` or `UNKNOWN`.
+        stack_status: String,
+        resources: Vec<ResourceDrift>,
+    },
+    /// `DETECTION_FAILED`: CloudFormation could not check (some of) the stack.
+    DetectionFailed { reason: String },
+    /// Detection did not finish within the maximum wait.
+    TimedOut {
+        detection_id: String,
+        waited_secs: u64,
+    },
+    /// The endpoint does not implement drift detection (local emulators).
+    Unavailable { reason: String },
+}
+
+impl StackDriftOutcome {
+    /// A short line for people.
+    pub fn summary(&self) -> String {
+        match self {
+            StackDriftOutcome::Completed {
+                stack_status,
+                resources,
+            } => match resources.len() {
+                0 => format!("CloudFormation drift detection: {stack_status}"),
+                n => format!(
+                    "CloudFormation drift detection: {stack_status} ({n} resource(s) drifted)"
+                ),
+            },
+            StackDriftOutcome::DetectionFailed { reason } => {
+                format!("CloudFormation drift detection failed (DETECTION_FAILED): {reason}")
+            }
+            StackDriftOutcome::TimedOut {
+                detection_id,
+                waited_secs,
+            } => format!(
+                "CloudFormation drift detection did not finish within {waited_secs} s (detection id {detection_id}); raise --timeout or check later with `aws cloudformation describe-stack-drift-detection-status --stack-drift-detection-id {detection_id}`"
+            ),
+            StackDriftOutcome::Unavailable { reason } => format!(
+                "CloudFormation drift detection is not available at this endpoint; continuing with the live checks ({reason})"
+            ),
+        }
+    }
+}
+
+/// Run CloudFormation drift detection on `stack` and collect the drifted resources.
+pub async fn detect_stack_drift(
+    cfn: &Client,
+    stack: &str,
+    poller: Poller,
+) -> anyhow::Result<StackDriftOutcome> {
+    let started = cfn
+        .detect_stack_drift()
+        .stack_name(stack)
+        .customize()
+        .config_override(
+            aws_sdk_cloudformation::config::Builder::default().retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(DETECT_ATTEMPTS)
+                    .with_initial_backoff(DETECT_INITIAL_BACKOFF),
+            ),
+        )
+        .send()
+        .await;
+    let detection_id = match started {
+        Ok(output) => output
+            .stack_drift_detection_id()
+            .unwrap_or_default()
+            .to_owned(),
+        Err(error) if is_unavailable(&error) => {
+            return Ok(StackDriftOutcome::Unavailable {
+                reason: unavailable_reason(&error),
+            });
+        }
+        Err(error) => {
+            return Err(describe(error))
+                .with_context(|| format!("starting drift detection of stack {stack}"));
+        }
+    };
+
+    let begun = Instant::now();
+    let mut intervals = poller.intervals();
+    let status = loop {
+        let status = cfn
+            .describe_stack_drift_detection_status()
+            .stack_drift_detection_id(&detection_id)
+            .send()
+            .await
+            .map_err(describe)
+            .with_context(|| format!("reading the drift detection status of stack {stack}"))?;
+        if status.detection_status() != Some(&StackDriftDetectionStatus::DetectionInProgress) {
+            break status;
+        }
+        if begun.elapsed() >= poller.max_wait {
+            return Ok(StackDriftOutcome::TimedOut {
+                detection_id,
+                waited_secs: begun.elapsed().as_secs(),
+            });
+        }
+        sleep(intervals.next().unwrap_or(poller.max_interval)).await;
+    };
+
+    if status.detection_status() == Some(&StackDriftDetectionStatus::DetectionFailed) {
+        return Ok(StackDriftOutcome::DetectionFailed {
+            reason: status
+                .detection_status_reason()
+                .unwrap_or("no reason given")
+                .to_owned(),
+        });
+    }
+    let stack_status = status
+        .stack_drift_status()
+        .map_or("UNKNOWN", |s| s.as_str())
+        .to_owned();
+    let resources = resource_drifts(cfn, stack).await?;
+    Ok(StackDriftOutcome::Completed {
+        stack_status,
+        resources,
+    })
+}
+
+/// DescribeStackResourceDrifts (all pages), only resources that were modified or deleted.
+async fn resource_drifts(cfn: &Client, stack: &str) -> anyhow::Result<Vec<ResourceDrift>> {
+    let mut resources = Vec::new();
+    let mut token = None;
+    loop {
+        let page = cfn
+            .describe_stack_resource_drifts()
+            .stack_name(stack)
+            .stack_resource_drift_status_filters(StackResourceDriftStatus::Modified)
+            .stack_resource_drift_status_filters(StackResourceDriftStatus::Deleted)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(describe)
+            .with_context(|| format!("reading the drifted resources of stack {stack}"))?;
+        for drift in page.stack_resource_drifts() {
+            resources.push(ResourceDrift {
+                logical_id: drift.logical_resource_id().unwrap_or_default().to_owned(),
+                physical_id: drift.physical_resource_id().map(str::to_owned),
+                resource_type: drift.resource_type().unwrap_or_default().to_owned(),
+                status: drift
+                    .stack_resource_drift_status()
+                    .map_or("UNKNOWN", |s| s.as_str())
+                    .to_owned(),
+                differences: drift
+                    .property_differences()
+                    .iter()
+                    .map(|d| PropertyDrift {
+                        path: d.property_path().unwrap_or_default().to_owned(),
+                        expected: d.expected_value().unwrap_or_default().to_owned(),
+                        actual: d.actual_value().unwrap_or_default().to_owned(),
+                        difference: d
+                            .difference_type()
+                            .map_or("NOT_EQUAL", |t| t.as_str())
+                            .to_owned(),
+                    })
+                    .collect(),
+            });
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    resources.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
+    Ok(resources)
+}
+
+/// Whether an error means "this endpoint has no drift detection": HTTP 501, or HTTP 500 that is
+/// `NotImplemented`/`InternalFailure` or not an AWS error document at all (an emulator's HTML
+/// error page).
+fn is_unavailable<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    match status {
+        Some(501) => true,
+        Some(500) => matches!(
+            error_code(error),
+            None | Some("NotImplemented" | "InternalFailure")
+        ),
+        _ => false,
+    }
+}
+
+fn unavailable_reason<E: ProvideErrorMetadata>(error: &SdkError<E>) -> String {
+    let status = error.raw_response().map_or(0, |r| r.status().as_u16());
+    match error_code(error) {
+        Some(code) => format!("DetectStackDrift answered HTTP {status} {code}"),
+        None => format!("DetectStackDrift answered HTTP {status}"),
+    }
+}
+
+fn error_code<E: ProvideErrorMetadata>(error: &SdkError<E>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}

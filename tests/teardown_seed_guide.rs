@@ -1,0 +1,123 @@
+//! The seed guide's (UPDATE_PROCEDURES.md) "Test Before Production", "Drift Detection" and
+//! "Replacing a Deployment" commands, as written (the binary instead of `docker run`), against a
+//! local AWS.
+
+mod support;
+
+use support::{MotoServer, Workdir, site_config};
+
+const REGION: &str = "us-west-1";
+
+fn seed_config() -> String {
+    site_config(
+        "b001",
+        REGION,
+        "versioning: true\nlifecycle_policy: ml-optimized\ntags:\n  Purpose: ML Solutions Portfolio\n  Owner: data-science",
+    )
+}
+
+fn run(server: &MotoServer, work: &Workdir, args: &[&str]) -> (i32, String, String) {
+    let output = server.command(work.path()).args(args).output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn seed_guide_test_drift_and_replace_commands_work_as_written() {
+    let server = MotoServer::start();
+    let work = Workdir::new();
+    work.write_config("your-config.yaml", &seed_config());
+    work.write_config("edge-prod-b001-us-west-1-s3.yaml", &seed_config());
+
+    // Test Before Production: an isolated test stack, then "delete the test stack when done".
+    let (code, stdout, stderr) = run(
+        &server,
+        &work,
+        &[
+            "--config",
+            "your-config.yaml",
+            "--action",
+            "test-deploy",
+            "--solution",
+            "master-solution",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let test_stack = stderr
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("stack="))
+        .filter(|name| name.starts_with("edge-prod-b001-us-west-1-s3-t"))
+        .unwrap_or_else(|| panic!("no test stack named:\n{stderr}"))
+        .to_owned();
+    assert!(stdout.contains("PASS versioning"), "{stdout}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = runtime.block_on(server.clients(REGION));
+    runtime.block_on(async {
+        // `aws cloudformation delete-stack --stack-name <test-stack-name> --region us-west-1`
+        aws.cfn
+            .delete_stack()
+            .stack_name(&test_stack)
+            .send()
+            .await
+            .unwrap();
+        let buckets = aws.s3.list_buckets().send().await.unwrap();
+        assert!(buckets.buckets().is_empty(), "test-deploy left a bucket");
+    });
+
+    // Replacing a Deployment, with a deployment in place first.
+    let deploy = [
+        "--config",
+        "edge-prod-b001-us-west-1-s3.yaml",
+        "--action",
+        "prep-master",
+        "--solution",
+        "master-solution",
+        "--force",
+    ];
+    let (code, _, stderr) = run(&server, &work, &deploy);
+    assert_eq!(code, 0, "{stderr}");
+
+    // Drift Detection.
+    let drift = [
+        "--config",
+        "edge-prod-b001-us-west-1-s3.yaml",
+        "--action",
+        "check-drift",
+    ];
+    let (code, stdout, stderr) = run(&server, &work, &drift);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("In sync:"), "{stdout}");
+
+    let (code, stdout, stderr) = run(
+        &server,
+        &work,
+        &[
+            "--config",
+            "edge-prod-b001-us-west-1-s3.yaml",
+            "--action",
+            "tear-down",
+            "--force",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("is gone"), "{stdout}");
+    let (code, _, stderr) = run(&server, &work, &deploy);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&server, &work, &drift);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // "Check for errors in logs": the successful runs logged none.
+    let logs: Vec<String> = work
+        .reports()
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(logs.len() >= 6);
+    for log in logs {
+        assert!(!log.to_lowercase().contains("error"), "{log}");
+    }
+}
