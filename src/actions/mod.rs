@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::anyhow;
 use serde::Serialize;
 
 use crate::aws::{AwsClients, AwsOptions};
@@ -200,12 +199,4 @@ async fn connect(ctx: &mut Ctx<'_>) -> anyhow::Result<AwsClients> {
         ],
     );
     Ok(aws)
-}
-
-/// An action whose implementation has not landed: fail clearly, never pretend.
-#[allow(dead_code)] // Used by whichever actions have not landed yet.
-fn not_available(action: Action) -> anyhow::Result<Outcome> {
-    Err(anyhow!(
-        "{action} is not available in this version of s3-provisioner; see RELEASE_NOTES.md for what this version supports"
-    ))
 }

@@ -109,7 +109,7 @@ fn transitions(steps: &[Transition]) -> Vec<TransitionRule> {
     steps
         .iter()
         .map(|step| TransitionRule {
-            storage_class: step.storage_class.as_str().to_owned(),
+            storage_class: step.storage_class.to_owned(),
             days: i64::from(step.transition_in_days),
         })
         .collect()
