@@ -12,6 +12,8 @@ pub mod cli;
 pub mod config;
 pub mod drift;
 pub mod exit;
+#[cfg(test)]
+pub(crate) mod fixtures;
 mod fleet;
 pub mod fsutil;
 pub mod naming;

@@ -200,7 +200,7 @@ mod tests {
     //! clients answering from aws-smithy-mocks. The bucket is made to be missing so the live
     //! checks need no further mocks (it is one live finding).
 
-    use std::path::PathBuf;
+    use std::path::Path;
     use std::time::Duration;
 
     use aws_sdk_cloudformation::operation::describe_stack_drift_detection_status::DescribeStackDriftDetectionStatusOutput;
@@ -218,11 +218,9 @@ mod tests {
     use aws_smithy_types::DateTime;
 
     use super::*;
-    use crate::actions::{Dirs, RunOptions};
     use crate::cli::{Action, OutputFormat};
+    use crate::fixtures;
     use crate::naming;
-    use crate::output::{Output, OutputSettings};
-    use crate::template::fixtures;
 
     type Cfn = aws_sdk_cloudformation::Client;
 
@@ -304,28 +302,10 @@ mod tests {
 
         let config = fixtures::shared_site();
         let deployment = naming::shared_deployment(&config).unwrap();
-        let options = RunOptions {
-            action: Action::CheckDrift,
-            solution: naming::MASTER_SOLUTION.to_owned(),
-            force: false,
-            dirs: Dirs {
-                configs: PathBuf::from("configs"),
-                templates: PathBuf::from("templates"),
-                policies: PathBuf::from("policies"),
-                reports: PathBuf::from("reports"),
-            },
-            profile: None,
-            timeout: Duration::ZERO,
-            detailed_exitcode: false,
-            keep: false,
-            test_id: None,
-        };
-        let (mut out, captured) = Output::captured(OutputSettings {
-            format: OutputFormat::Text,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        });
+        let mut options =
+            fixtures::run_options(Action::CheckDrift, naming::MASTER_SOLUTION, Path::new("."));
+        options.timeout = Duration::ZERO;
+        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
         let mut ctx = Ctx {
             config: &config,
             deployment: &deployment,

@@ -57,46 +57,19 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-    use crate::actions::{Dirs, RunOptions};
     use crate::cli::{Action, OutputFormat};
+    use crate::fixtures;
     use crate::naming::MASTER_SOLUTION;
-    use crate::output::{Output, OutputSettings};
     use crate::policy::fixtures::{shared_config, vpc_config};
-
-    fn options(policies: PathBuf) -> RunOptions {
-        RunOptions {
-            action: Action::CreatePolicy,
-            solution: MASTER_SOLUTION.to_owned(),
-            force: false,
-            dirs: Dirs {
-                configs: PathBuf::from("configs"),
-                templates: PathBuf::from("templates"),
-                policies,
-                reports: PathBuf::from("reports"),
-            },
-            profile: None,
-            timeout: Duration::from_secs(1),
-            detailed_exitcode: false,
-            keep: false,
-            test_id: None,
-        }
-    }
 
     #[test]
     fn writes_the_policy_and_reports_a_typed_summary() {
         let dir = tempfile::tempdir().unwrap();
         let config = shared_config();
         let deployment = naming::shared_deployment(&config).unwrap();
-        let options = options(dir.path().join("policies"));
-        let (mut out, captured) = Output::captured(OutputSettings {
-            format: OutputFormat::Text,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        });
+        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, dir.path());
+        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
         let mut ctx = Ctx {
             config: &config,
             deployment: &deployment,
@@ -129,13 +102,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = vpc_config();
         let deployment = naming::shared_deployment(&config).unwrap();
-        let options = options(dir.path().to_owned());
-        let (mut out, _) = Output::captured(OutputSettings {
-            format: OutputFormat::Json,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        });
+        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, dir.path());
+        let (mut out, _) = fixtures::captured_output(OutputFormat::Json);
         let mut ctx = Ctx {
             config: &config,
             deployment: &deployment,
@@ -156,13 +124,9 @@ mod tests {
         std::fs::write(&blocker, b"not a directory").unwrap();
         let config = shared_config();
         let deployment = naming::shared_deployment(&config).unwrap();
-        let options = options(blocker);
-        let (mut out, _) = Output::captured(OutputSettings {
-            format: OutputFormat::Text,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        });
+        // The policies dir (`dir/policies`) is the file `blocker`.
+        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, dir.path());
+        let (mut out, _) = fixtures::captured_output(OutputFormat::Text);
         let mut ctx = Ctx {
             config: &config,
             deployment: &deployment,

@@ -79,36 +79,14 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 #[cfg(test)]
 pub(super) mod tests {
     use std::path::Path;
-    use std::time::Duration;
 
     use super::*;
-    use crate::actions::{Dirs, RunOptions};
     use crate::cli::{Action, OutputFormat};
     use crate::config::ValidConfig;
     use crate::exit::ExitStatus;
+    use crate::fixtures;
     use crate::naming::{self, Deployment};
-    use crate::output::{Captured, Output, OutputSettings};
-    use crate::template::fixtures;
-
-    /// Options for `action` with every directory under `root`.
-    pub fn options(action: Action, solution: &str, root: &Path) -> RunOptions {
-        RunOptions {
-            action,
-            solution: solution.to_owned(),
-            force: false,
-            dirs: Dirs {
-                configs: root.join("configs"),
-                templates: root.join("templates"),
-                policies: root.join("policies"),
-                reports: root.join("reports"),
-            },
-            profile: None,
-            timeout: Duration::from_secs(1),
-            detailed_exitcode: false,
-            keep: false,
-            test_id: None,
-        }
-    }
+    use crate::output::Captured;
 
     /// Run `action` in-process; returns the outcome (or error) and the captured output.
     pub fn run_action(
@@ -117,15 +95,10 @@ pub(super) mod tests {
         solution: &str,
         root: &Path,
     ) -> (anyhow::Result<Outcome>, Captured) {
-        let options = options(action, solution, root);
+        let options = fixtures::run_options(action, solution, root);
         let deployment: Deployment =
             crate::actions::deployment_for(action, config, solution).unwrap();
-        let (mut out, captured) = Output::captured(OutputSettings {
-            format: OutputFormat::Text,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        });
+        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
         let mut ctx = Ctx {
             config,
             deployment: &deployment,

@@ -158,7 +158,7 @@ mod tests {
     use crate::cli::Action;
     use crate::config::{LifecyclePreset, ValidConfig};
     use crate::exit::status_for_error;
-    use crate::template::fixtures;
+    use crate::fixtures;
 
     const SOLUTION: &str = "master-solution";
 

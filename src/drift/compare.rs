@@ -369,8 +369,8 @@ pub fn wanted_markers(solutions: &[String]) -> BTreeSet<String> {
 mod tests {
     use super::*;
     use crate::drift::expected::expected;
+    use crate::fixtures;
     use crate::naming;
-    use crate::template::fixtures;
 
     fn shared_expected() -> crate::drift::expected::Expected {
         let config = fixtures::shared_site();

@@ -141,8 +141,8 @@ fn lifecycle_rule(rule: &LifecycleRule) -> LifecycleRuleState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures;
     use crate::naming;
-    use crate::template::fixtures;
 
     #[test]
     fn expected_state_of_the_shared_site() {

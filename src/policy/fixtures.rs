@@ -1,39 +1,13 @@
 //! `ValidConfig` literals for the policy and create-policy tests (`config::load` is not needed to
 //! test a pure generator).
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::config::{
-    Client, Env, Environment, LifecyclePreset, S3Settings, ValidConfig, VpcSettings,
-};
+use crate::config::{Env, LifecyclePreset, ValidConfig, VpcSettings};
 
 /// The seed guide's shared-bucket site, `edge-prod-b001-us-west-1-s3`, without a VPC endpoint.
 pub(crate) fn shared_config() -> ValidConfig {
-    ValidConfig {
-        source: PathBuf::from("configs/edge-prod-b001-us-west-1-s3.yaml"),
-        client: Client {
-            company_name: "Edge Corp".to_owned(),
-            company_prefix: "edge".to_owned(),
-            account_id: "123456789012".to_owned(),
-            tenant_id: "b001".to_owned(),
-        },
-        environment: Environment {
-            env: Env::Prod,
-            region: "us-west-1".to_owned(),
-        },
-        s3: S3Settings {
-            bucket_name_override: None,
-            versioning: true,
-            lifecycle_policy: LifecyclePreset::MlOptimized,
-            vpc: None,
-            tags: BTreeMap::from([
-                ("Owner".to_owned(), "data-science".to_owned()),
-                ("Purpose".to_owned(), "ML Solutions Portfolio".to_owned()),
-            ]),
-        },
-        warnings: Vec::new(),
-    }
+    crate::fixtures::shared_site()
 }
 
 /// A dev site in another region with an S3 Gateway VPC endpoint on two route tables.

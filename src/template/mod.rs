@@ -185,6 +185,4 @@ impl Summary {
 }
 
 #[cfg(test)]
-pub(crate) mod fixtures;
-#[cfg(test)]
 mod tests;

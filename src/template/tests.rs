@@ -1,7 +1,7 @@
 //! Snapshot and property tests of the generated template.
 
-use super::fixtures;
 use super::*;
+use crate::fixtures;
 use crate::naming::{self, Pattern};
 
 fn rendered(config: &ValidConfig, deployment: &Deployment) -> String {

@@ -162,16 +162,9 @@ pub fn template_diff(deployed: &str, new: &str) -> String {
 mod tests {
     use super::*;
     use crate::cli::OutputFormat;
-    use crate::output::OutputSettings;
 
     fn plain() -> Output {
-        Output::captured(OutputSettings {
-            format: OutputFormat::Text,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        })
-        .0
+        crate::fixtures::captured_output(OutputFormat::Text).0
     }
 
     fn change(

@@ -124,7 +124,6 @@ fn status_style(status: &str) -> Option<Style> {
 mod tests {
     use super::*;
     use crate::cli::OutputFormat;
-    use crate::output::OutputSettings;
 
     fn event(status: &str, reason: Option<&str>) -> StackEvent {
         StackEvent {
@@ -141,12 +140,7 @@ mod tests {
 
     #[test]
     fn without_a_terminal_each_event_is_one_timestamped_line() {
-        let (mut out, captured) = Output::captured(OutputSettings {
-            format: OutputFormat::Text,
-            no_color: true,
-            quiet: false,
-            verbose: 0,
-        });
+        let (mut out, captured) = crate::fixtures::captured_output(OutputFormat::Text);
         let mut display = EventDisplay::new(false);
         display.show(&mut out, &event("CREATE_IN_PROGRESS", None));
         display.show(

@@ -4,8 +4,8 @@ use serde_yaml::Value;
 
 use super::*;
 use crate::config::LifecyclePreset;
+use crate::fixtures;
 use crate::naming;
-use crate::template::fixtures;
 
 const COMMAND: &str = "s3-provisioner --config x.yaml --action create-prov-template";
 

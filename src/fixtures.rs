@@ -1,7 +1,13 @@
-//! Config literals mirroring the example configs of `configs/` (SPEC §13), for template tests.
+//! Test fixtures shared by the unit tests: config literals mirroring the example configs of
+//! `configs/` (SPEC §13), run options with every directory under one root, captured output.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::actions::{Dirs, RunOptions};
+use crate::cli::{Action, OutputFormat};
+use crate::output::{Captured, Output, OutputSettings};
 
 use crate::config::{
     Client, Env, Environment, LifecyclePreset, S3Settings, ValidConfig, VpcSettings,
@@ -121,4 +127,34 @@ pub fn none_site() -> ValidConfig {
         LifecyclePreset::None,
         false,
     )
+}
+
+/// Options for `action` on `solution` with every directory under `root`.
+pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
+    RunOptions {
+        action,
+        solution: solution.to_owned(),
+        force: false,
+        dirs: Dirs {
+            configs: root.join("configs"),
+            templates: root.join("templates"),
+            policies: root.join("policies"),
+            reports: root.join("reports"),
+        },
+        profile: None,
+        timeout: Duration::from_secs(1),
+        detailed_exitcode: false,
+        keep: false,
+        test_id: None,
+    }
+}
+
+/// Output in `format`, captured in memory, without colour.
+pub fn captured_output(format: OutputFormat) -> (Output, Captured) {
+    Output::captured(OutputSettings {
+        format,
+        no_color: true,
+        quiet: false,
+        verbose: 0,
+    })
 }
