@@ -15,7 +15,7 @@ use crate::aws::cfn::{self, Poller};
 use crate::aws::drift::{StackDriftOutcome, detect_stack_drift};
 use crate::aws::live;
 use crate::config::ValidConfig;
-use crate::drift::{self, Check, CheckResult, Finding, compare, expected};
+use crate::drift::{self, Check, CheckResult, Finding, Source, compare, expected};
 use crate::exit::ExitStatus;
 use crate::naming::Deployment;
 use crate::output::Style;
@@ -110,14 +110,16 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
             )
             .collect();
         let line = format!(
-            "{} {} finding(s) in {} ({}). Either update the config to match and regenerate, or restore the intended state with --action {} --force (missing folders: --action deploy-solution)",
+            "{} {} finding(s) in {} ({}).",
             ctx.out.paint(Style::Red, "Drift detected:"),
             findings.len(),
             deployment.name,
             drifted.join(", "),
-            deploy_action(deployment),
         );
         ctx.out.result(line);
+        for advice in drift_advice(&findings, deployment) {
+            ctx.out.result(format!("  {advice}"));
+        }
     }
 
     let status = if detection_failed {
@@ -142,6 +144,26 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
 }
 
 /// The action that (re)deploys `deployment`.
+/// What to do about the findings. Honest about CloudFormation: redeploying an unchanged template
+/// is an empty change set, so it does not undo a setting changed outside CloudFormation; missing
+/// folder markers, though, are recreated by the deploying actions.
+fn drift_advice(findings: &[Finding], deployment: &Deployment) -> Vec<String> {
+    let mut advice = Vec::new();
+    if findings.iter().any(|f| f.source != Source::Blueprint) {
+        advice.push(format!(
+            "Settings: CloudFormation does not reapply an unchanged template, so redeploying alone will not undo these. Change them back (S3 console or `aws s3api`), or, if the live value is what you want, put it in the config and deploy it (--action show-changes, then --action {} --force)",
+            deploy_action(deployment)
+        ));
+    }
+    if findings.iter().any(|f| f.source == Source::Blueprint) {
+        advice.push(format!(
+            "Folders: recreate the missing markers with --action {} --force (other solutions in a shared bucket: --action deploy-solution --solution NAME)",
+            deploy_action(deployment)
+        ));
+    }
+    advice
+}
+
 fn deploy_action(deployment: &Deployment) -> &'static str {
     match deployment.pattern {
         crate::naming::Pattern::Shared => "prep-master",
@@ -405,5 +427,30 @@ mod tests {
         assert_eq!(first["expected"], "true");
         assert_eq!(first["actual"], "false");
         assert!(text.contains("Drift detected:"), "{text}");
+    }
+
+    #[test]
+    fn advice_does_not_promise_that_redeploying_undoes_setting_drift() {
+        let deployment = naming::shared_deployment(&fixtures::shared_site()).unwrap();
+        let finding = |check, source| Finding {
+            check,
+            resource: "Bucket".to_owned(),
+            property: "VersioningConfiguration.Status".to_owned(),
+            expected: "Enabled".to_owned(),
+            actual: "Suspended".to_owned(),
+            source,
+        };
+        let settings_only = drift_advice(&[finding(Check::Versioning, Source::Live)], &deployment);
+        assert_eq!(settings_only.len(), 1);
+        assert!(settings_only[0].contains("does not reapply an unchanged template"));
+        let both = drift_advice(
+            &[
+                finding(Check::Versioning, Source::Live),
+                finding(Check::Folders, Source::Blueprint),
+            ],
+            &deployment,
+        );
+        assert_eq!(both.len(), 2);
+        assert!(both[1].contains("--action prep-master --force"));
     }
 }
