@@ -11,7 +11,7 @@ use assert_cmd::assert::Assert;
 use predicates::str::contains;
 use s3_provisioner::aws::AwsClients;
 use s3_provisioner::{blueprint, config, naming, template};
-use support::{MotoServer, Workdir, site_config};
+use support::{MotoServer, Workdir, block_on, bucket_names, keys_under, live_stacks, site_config};
 
 const SHARED_CONFIG: &str = "edge-prod-b001-us-west-1-s3.yaml";
 const DEDICATED_CONFIG: &str = "edge-prod-b001-us-west-1-recommendation-engine-s3.yaml";
@@ -38,74 +38,8 @@ fn run(moto: &MotoServer, work: &Workdir, args: &[&str]) -> Assert {
     moto.command(work.path()).args(args).assert()
 }
 
-fn block_on<T>(future: impl Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("test runtime")
-        .block_on(future)
-}
-
 fn stdout_json(assert: &Assert) -> serde_json::Value {
     serde_json::from_slice(&assert.get_output().stdout).expect("one JSON document on stdout")
-}
-
-async fn keys_under(aws: &AwsClients, bucket: &str, prefix: &str) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let page = aws
-            .s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .unwrap();
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .map(str::to_owned),
-        );
-        token = page.next_continuation_token().map(str::to_owned);
-        if token.is_none() {
-            return keys;
-        }
-    }
-}
-
-/// Stacks that exist (moto also lists deleted ones).
-async fn live_stacks(aws: &AwsClients) -> Vec<String> {
-    aws.cfn
-        .list_stacks()
-        .send()
-        .await
-        .unwrap()
-        .stack_summaries()
-        .iter()
-        .filter(|s| {
-            s.stack_status()
-                .map(aws_sdk_cloudformation::types::StackStatus::as_str)
-                != Some("DELETE_COMPLETE")
-        })
-        .filter_map(|s| s.stack_name())
-        .map(str::to_owned)
-        .collect()
-}
-
-async fn bucket_names(aws: &AwsClients) -> Vec<String> {
-    aws.s3
-        .list_buckets()
-        .send()
-        .await
-        .unwrap()
-        .buckets()
-        .iter()
-        .filter_map(|b| b.name())
-        .map(str::to_owned)
-        .collect()
 }
 
 async fn change_sets_of(aws: &AwsClients, stack: &str) -> Vec<String> {

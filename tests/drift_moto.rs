@@ -10,36 +10,19 @@ use aws_sdk_s3::types::{
     BucketVersioningStatus, PublicAccessBlockConfiguration, Tag, Tagging, VersioningConfiguration,
 };
 use serde_json::Value;
-use support::{MotoServer, Workdir, site_config};
+use support::{MotoServer, Site, Workdir, deploy_shared_site, site_config};
 
 const REGION: &str = "us-west-1";
 
-/// A deployed shared site: its config file name and bucket.
-struct Site {
-    config: String,
-    bucket: String,
-}
-
 /// Deploy the shared bucket of a site (tenant `tenant`) with `prep-master --force`.
 fn deploy(server: &MotoServer, work: &Workdir, tenant: &str) -> Site {
-    let config = format!("edge-prod-{tenant}-{REGION}-s3.yaml");
-    work.write_config(
-        &config,
-        &site_config(
-            tenant,
-            REGION,
-            "versioning: true\nlifecycle_policy: ml-optimized\ntags:\n  Owner: data-science\n  Purpose: ML Solutions Portfolio",
-        ),
-    );
-    server
-        .command(work.path())
-        .args(["--config", &config, "--action", "prep-master", "--force"])
-        .assert()
-        .success();
-    Site {
-        bucket: format!("edge-prod-{tenant}-{REGION}-s3"),
-        config,
-    }
+    deploy_shared_site(
+        server,
+        work,
+        tenant,
+        REGION,
+        "versioning: true\nlifecycle_policy: ml-optimized\ntags:\n  Owner: data-science\n  Purpose: ML Solutions Portfolio",
+    )
 }
 
 /// Run check-drift in JSON form; returns the exit code and the result document.

@@ -11,48 +11,18 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ObjectLockMode, Tag, Tagging};
 use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
-use support::{MotoServer, Workdir, site_config};
+use support::{MotoServer, Site, Workdir, deploy_shared_site, shared_site};
 
 const REGION: &str = "us-west-1";
 
-struct Site {
-    config: String,
-    bucket: String,
-    stack: String,
-}
+const EXTRA_S3: &str = "versioning: true\nlifecycle_policy: ml-optimized";
 
 fn site(work: &Workdir, tenant: &str) -> Site {
-    let config = format!("edge-prod-{tenant}-{REGION}-s3.yaml");
-    work.write_config(
-        &config,
-        &site_config(
-            tenant,
-            REGION,
-            "versioning: true\nlifecycle_policy: ml-optimized",
-        ),
-    );
-    let bucket = format!("edge-prod-{tenant}-{REGION}-s3");
-    Site {
-        config,
-        stack: format!("{bucket}-stack"),
-        bucket,
-    }
+    shared_site(work, tenant, REGION, EXTRA_S3)
 }
 
 fn deploy(server: &MotoServer, work: &Workdir, tenant: &str) -> Site {
-    let site = site(work, tenant);
-    server
-        .command(work.path())
-        .args([
-            "--config",
-            &site.config,
-            "--action",
-            "prep-master",
-            "--force",
-        ])
-        .assert()
-        .success();
-    site
+    deploy_shared_site(server, work, tenant, REGION, EXTRA_S3)
 }
 
 /// Versions and delete markers in the bucket.

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{MotoServer, Workdir, site_config};
+use support::{MotoServer, Workdir, block_on, bucket_names, live_stacks, site_config};
 
 const REGION: &str = "us-west-1";
 const CONFIG: &str = "edge-prod-b001-us-west-1-s3.yaml";
@@ -25,34 +25,9 @@ fn workdir() -> Workdir {
 
 /// Buckets and live (not deleted) stacks in the emulator.
 fn inventory(server: &MotoServer) -> (Vec<String>, Vec<String>) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let aws = server.clients(REGION).await;
-        let buckets = aws
-            .s3
-            .list_buckets()
-            .send()
-            .await
-            .unwrap()
-            .buckets()
-            .iter()
-            .filter_map(|b| b.name().map(str::to_owned))
-            .collect();
-        let stacks = aws
-            .cfn
-            .list_stacks()
-            .send()
-            .await
-            .unwrap()
-            .stack_summaries()
-            .iter()
-            .filter(|s| {
-                s.stack_status()
-                    != Some(&aws_sdk_cloudformation::types::StackStatus::DeleteComplete)
-            })
-            .filter_map(|s| s.stack_name().map(str::to_owned))
-            .collect();
-        (buckets, stacks)
+        (bucket_names(&aws).await, live_stacks(&aws).await)
     })
 }
 
