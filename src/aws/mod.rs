@@ -1,8 +1,8 @@
 //! The AWS client layer (SPEC §10): the one place that loads an `SdkConfig` and builds clients.
 //! Region comes from the site config, `--profile` or the standard credential chain supplies
 //! credentials, `AWS_ENDPOINT_URL` (the SDK's own setting) points every client at an emulator,
-//! and then S3 uses path-style addressing. CloudFormation gets more retry attempts because fleets
-//! are throttled often. Local actions never come here.
+//! and then S3 uses path-style addressing. CloudFormation gets more retry attempts and the SDK's
+//! adaptive (rate-limited) mode because fleets are throttled often. Local actions never come here.
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -34,7 +34,10 @@ pub struct AwsClients {
     pub region: String,
 }
 
-/// Retry attempts for CloudFormation (SDK standard mode, adaptive backoff on throttling).
+/// Retry attempts for CloudFormation. Its retry mode is the SDK's adaptive mode: standard retries
+/// plus a client-side rate limiter that slows down after throttling. The SDK keeps that limiter
+/// per retry partition for the whole process, so every config of a fleet run (SPEC §11) shares
+/// one limiter on CloudFormation calls.
 const CFN_MAX_ATTEMPTS: u32 = 8;
 /// Retry attempts for the other services.
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -60,7 +63,7 @@ impl AwsClients {
             .force_path_style(endpoint_overridden)
             .build();
         let cfn_config = aws_sdk_cloudformation::config::Builder::from(sdk)
-            .retry_config(RetryConfig::standard().with_max_attempts(CFN_MAX_ATTEMPTS))
+            .retry_config(RetryConfig::adaptive().with_max_attempts(CFN_MAX_ATTEMPTS))
             .build();
         AwsClients {
             cfn: aws_sdk_cloudformation::Client::from_conf(cfn_config),
@@ -103,3 +106,30 @@ pub mod empty;
 pub mod error;
 pub mod live;
 pub mod s3;
+
+#[cfg(test)]
+mod tests {
+    use aws_config::retry::RetryMode;
+
+    use super::*;
+
+    fn sdk_config() -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-west-1"))
+            .retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS))
+            .build()
+    }
+
+    #[test]
+    fn cloudformation_retries_more_and_adapts_its_rate() {
+        let clients = AwsClients::from_sdk_config(&sdk_config());
+        let cfn = clients.cfn.config().retry_config().unwrap();
+        assert_eq!(cfn.mode(), RetryMode::Adaptive);
+        assert_eq!(cfn.max_attempts(), CFN_MAX_ATTEMPTS);
+        let s3 = clients.s3.config().retry_config().unwrap();
+        assert_eq!(s3.mode(), RetryMode::Standard);
+        assert_eq!(s3.max_attempts(), DEFAULT_MAX_ATTEMPTS);
+        assert_eq!(clients.region, "us-west-1");
+    }
+}
