@@ -1,4 +1,4 @@
-//! Change sets: create ([`start_change_set`], [`create_change_set`]), wait until computed
+//! Change sets: create ([`start_change_set`]), wait until computed
 //! ([`wait_change_set`] → [`ChangeSetOutcome`]), execute and delete. "No changes" is an outcome,
 //! not an error.
 
@@ -179,17 +179,6 @@ pub async fn start_change_set(
         stack_name: request.stack_name.to_owned(),
         kind: request.kind,
     })
-}
-
-/// `CreateChangeSet`, then wait until CloudFormation has computed it.
-pub async fn create_change_set(
-    cfn: &Client,
-    request: &ChangeSetRequest<'_>,
-    region: &str,
-    poller: Poller,
-) -> anyhow::Result<ChangeSetOutcome> {
-    let handle = start_change_set(cfn, request).await?;
-    wait_change_set(cfn, handle, region, poller).await
 }
 
 /// Poll `DescribeChangeSet` until the change set is computed, then read every page of its

@@ -139,11 +139,6 @@ impl EventCursor {
         }
     }
 
-    /// Point the cursor at another name or id of the same stack (e.g. its id, once known).
-    pub fn retarget(&mut self, stack: &str) {
-        stack.clone_into(&mut self.stack);
-    }
-
     /// The failure events seen so far (resource `*_FAILED` with their reasons), oldest first.
     pub fn failures(&self) -> Vec<&StackEvent> {
         self.seen.iter().filter(|e| e.is_failure()).collect()

@@ -1,7 +1,7 @@
 //! CloudFormation primitives as domain types: stacks ([`describe_stack`] → [`StackInfo`] with a
-//! classified [`StackStatus`]), change sets ([`create_change_set`] → [`ChangeSetOutcome`]), stack
-//! events ([`EventCursor`], [`stream_events`]) and waiting ([`wait_stack`], driven by an injectable
-//! [`Poller`]).
+//! classified [`StackStatus`]), change sets ([`start_change_set`], [`wait_change_set`] →
+//! [`ChangeSetOutcome`]), stack events ([`EventCursor`], [`stream_events`]) and waiting
+//! ([`wait_stack`], driven by an injectable [`Poller`]).
 //!
 //! "Stack does not exist" and "no changes" are normal outcomes (`None`, [`ChangeSetOutcome::NoChanges`]),
 //! not errors, so callers stay idempotent. Nothing here prints, asks or decides policy (ownership,
