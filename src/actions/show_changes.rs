@@ -10,16 +10,16 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use super::deploy_solution::config_arg;
+use super::engine;
 use super::engine::changes::{self, TagChange};
-use super::engine::{self, Waits};
 use super::{Ctx, Outcome};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{
-    self, ChangeAction, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest, ResourceChange,
+    self, ChangeAction, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest, Poller, ResourceChange,
     StackInfo, StackStatus,
 };
 use crate::cli::Action;
-use crate::exit::{ExitStatus, Interrupted};
+use crate::exit::ExitStatus;
 use crate::naming::Pattern;
 use crate::output::Style;
 use crate::template;
@@ -126,27 +126,20 @@ async fn preview_update(
         kind: ChangeSetKind::Update,
         description: "s3-provisioner show-changes preview (deleted after reading)",
     };
-    let waits = Waits::for_timeout(ctx.options.timeout);
-    let handle = cfn::start_change_set(&aws.cfn, &request).await?;
-    let outcome = engine::interruptible(cfn::wait_change_set(
-        &aws.cfn,
-        handle.clone(),
-        &aws.region,
-        waits.change_set,
-    ))
-    .await;
-    // The preview must leave nothing behind, whatever happened while waiting.
-    engine::discard_change_set(ctx.out, aws, &handle).await;
-    let outcome = match outcome {
-        Some(outcome) => outcome?,
-        None => {
-            return Err(Interrupted(format!(
-                "interrupted; the preview change set for stack {} was deleted and nothing was changed",
-                stack.name
-            ))
-            .into());
-        }
-    };
+    // On an error or Ctrl-C while waiting, the change set is deleted before this returns.
+    let outcome = engine::compute_change_set(
+        ctx.out,
+        aws,
+        &request,
+        Poller::change_set(ctx.options.timeout),
+        format!(
+            "interrupted; the preview change set for stack {} was deleted and nothing was changed",
+            stack.name
+        ),
+    )
+    .await?;
+    // The preview must leave nothing behind.
+    engine::discard_change_set(ctx.out, aws, outcome.handle()).await;
     let changes = match outcome {
         ChangeSetOutcome::Ready(details) => details.changes,
         ChangeSetOutcome::NoChanges(_) => Vec::new(),

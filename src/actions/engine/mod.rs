@@ -5,7 +5,8 @@
 //! bucket name, shows the change set, asks (`--force` / TTY / refuse), executes, streams events,
 //! and explains failures. The building blocks are public for the other AWS actions:
 //! [`ensure_owned`] (the ownership rule), [`watch`] (live events, Ctrl-C, time-out),
-//! [`delete_stack_and_wait`], [`discard_change_set`] and [`changes::change_lines`].
+//! [`delete_stack_and_wait`], [`compute_change_set`], [`discard_change_set`] and
+//! [`changes::change_lines`].
 //!
 //! This module decides and talks to the user; `aws::cfn` and `aws::s3` only call AWS.
 
@@ -203,28 +204,16 @@ pub async fn deploy(
         format!("Computing the changes to stack {stack_name}"),
         &[("region", &aws.region)],
     );
-    let handle = cfn::start_change_set(&aws.cfn, &change_set_request).await?;
-    let outcome = interruptible(cfn::wait_change_set(
-        &aws.cfn,
-        handle.clone(),
-        &aws.region,
+    let outcome = compute_change_set(
+        out,
+        aws,
+        &change_set_request,
         waits.change_set,
-    ))
-    .await;
-    let outcome = match outcome {
-        Some(Ok(outcome)) => outcome,
-        Some(Err(error)) => {
-            discard_change_set(out, aws, &handle).await;
-            return Err(error);
-        }
-        None => {
-            discard_change_set(out, aws, &handle).await;
-            return Err(Interrupted(format!(
-                "interrupted before anything was changed; the change set for stack {stack_name} was deleted. Rerun the same command to deploy"
-            ))
-            .into());
-        }
-    };
+        format!(
+            "interrupted before anything was changed; the change set for stack {stack_name} was deleted. Rerun the same command to deploy"
+        ),
+    )
+    .await?;
     let details = match outcome {
         ChangeSetOutcome::Ready(details) => details,
         ChangeSetOutcome::NoChanges(handle) => {
@@ -289,6 +278,38 @@ pub async fn deploy(
         outputs: stack.outputs,
         changes: details.changes,
     })
+}
+
+/// `CreateChangeSet`, then wait until CloudFormation has computed it. When waiting fails or is
+/// interrupted (Ctrl-C, then [`Interrupted`] with `interrupted` as its message) the change set is
+/// deleted first, so nothing is left behind. A returned outcome's change set still exists: the
+/// caller executes or discards it.
+pub async fn compute_change_set(
+    out: &mut Output,
+    aws: &AwsClients,
+    request: &ChangeSetRequest<'_>,
+    poller: Poller,
+    interrupted: String,
+) -> anyhow::Result<ChangeSetOutcome> {
+    let handle = cfn::start_change_set(&aws.cfn, request).await?;
+    let outcome = interruptible(cfn::wait_change_set(
+        &aws.cfn,
+        handle.clone(),
+        &aws.region,
+        poller,
+    ))
+    .await;
+    match outcome {
+        Some(Ok(outcome)) => Ok(outcome),
+        Some(Err(error)) => {
+            discard_change_set(out, aws, &handle).await;
+            Err(error)
+        }
+        None => {
+            discard_change_set(out, aws, &handle).await;
+            Err(Interrupted(interrupted).into())
+        }
+    }
 }
 
 /// Refuse (exit 4), even with `--force`, a change set that would replace or remove the bucket:
