@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::deploy::create_markers;
 use super::engine;
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, StackStatus};
 use crate::output::Style;
@@ -80,16 +80,4 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
         result.folders_already_present
     ));
     Outcome::success(&result)
-}
-
-/// The `--config` value that names this config in a suggested command: the bare file name when
-/// it lives in the configs dir (as in the seed guide), else its path.
-pub fn config_arg(ctx: &Ctx<'_>) -> String {
-    let source = &ctx.config.source;
-    match source.file_name() {
-        Some(name) if source.parent() == Some(ctx.options.dirs.configs.as_path()) => {
-            name.to_string_lossy().into_owned()
-        }
-        _ => source.display().to_string(),
-    }
 }

@@ -182,6 +182,18 @@ pub async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     }
 }
 
+/// The `--config` value that names this config in a suggested command: the bare file name when
+/// it lives in the configs dir (as in the seed guide), else its path.
+pub fn config_arg(ctx: &Ctx<'_>) -> String {
+    let source = &ctx.config.source;
+    match source.file_name() {
+        Some(name) if source.parent() == Some(ctx.options.dirs.configs.as_path()) => {
+            name.to_string_lossy().into_owned()
+        }
+        _ => source.display().to_string(),
+    }
+}
+
 /// The first steps of every AWS action (SPEC §9): clients for the config's region, then the
 /// account check, before anything else is read or changed.
 async fn connect(ctx: &mut Ctx<'_>) -> anyhow::Result<AwsClients> {

@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use super::deploy_solution::config_arg;
 use super::engine;
 use super::engine::changes::{self, TagChange};
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{
     self, ChangeAction, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest, Poller, ResourceChange,

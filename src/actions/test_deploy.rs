@@ -15,10 +15,9 @@ use serde::Serialize;
 
 use super::check_drift::live_findings;
 use super::deploy::{bucket_of, create_markers};
-use super::deploy_solution::config_arg;
 use super::engine::{self, DeployRequest, StackAction, Waits};
 use super::tear_down::{TearDownResult, TearDownSettings, tear_down};
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, Poller, StackStatus};
 use crate::aws::empty::EmptySettings;

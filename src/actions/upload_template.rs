@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use serde::Serialize;
 
-use super::deploy_solution::config_arg;
 use super::engine;
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
 use crate::aws::cfn;
 use crate::aws::s3::{self, TEMPLATE_CONTENT_TYPE};

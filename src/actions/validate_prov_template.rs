@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, config_arg};
 use crate::exit::{ExitStatus, UsageError};
 use crate::output::Style;
 use crate::template::MAX_TEMPLATE_BYTES;
@@ -99,14 +99,9 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 /// The command that (re)creates the template for this config and solution, as the user would
 /// type it: a config inside the configs dir by its bare name, anything else by its path.
 fn regenerate_command(ctx: &Ctx<'_>) -> String {
-    let source = &ctx.config.source;
-    let in_configs_dir = source.parent() == Some(ctx.options.dirs.configs.as_path());
-    let config = match source.file_name() {
-        Some(name) if in_configs_dir => name.to_string_lossy().into_owned(),
-        _ => source.display().to_string(),
-    };
     format!(
-        "s3-provisioner --config {config} --action create-prov-template --solution {}",
+        "s3-provisioner --config {} --action create-prov-template --solution {}",
+        config_arg(ctx),
         ctx.deployment.solution
     )
 }
