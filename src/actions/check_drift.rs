@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, deploy_action};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, Poller};
 use crate::aws::drift::{StackDriftOutcome, detect_stack_drift};
@@ -143,7 +143,6 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     )
 }
 
-/// The action that (re)deploys `deployment`.
 /// What to do about the findings. Honest about CloudFormation: redeploying an unchanged template
 /// is an empty change set, so it does not undo a setting changed outside CloudFormation; missing
 /// folder markers, though, are recreated by the deploying actions.
@@ -162,13 +161,6 @@ fn drift_advice(findings: &[Finding], deployment: &Deployment) -> Vec<String> {
         ));
     }
     advice
-}
-
-fn deploy_action(deployment: &Deployment) -> &'static str {
-    match deployment.pattern {
-        crate::naming::Pattern::Shared => "prep-master",
-        crate::naming::Pattern::Dedicated => "create-bucket",
-    }
 }
 
 fn checked_list(outcome: &StackDriftOutcome) -> String {

@@ -10,7 +10,7 @@ use crate::aws::{AwsClients, AwsOptions};
 use crate::cli::Action;
 use crate::config::ValidConfig;
 use crate::exit::{ExitStatus, UsageError};
-use crate::naming::{self, Deployment, MASTER_SOLUTION};
+use crate::naming::{self, Deployment, MASTER_SOLUTION, Pattern};
 use crate::output::Output;
 
 mod check_drift;
@@ -179,6 +179,15 @@ pub async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
             let aws = connect(ctx).await?;
             tear_down::run(ctx, &aws).await
         }
+    }
+}
+
+/// The action that deploys (creates or updates) `deployment`: prep-master for the shared bucket,
+/// create-bucket for a dedicated one.
+pub fn deploy_action(deployment: &Deployment) -> Action {
+    match deployment.pattern {
+        Pattern::Shared => Action::PrepMaster,
+        Pattern::Dedicated => Action::CreateBucket,
     }
 }
 

@@ -11,15 +11,13 @@ use serde::Serialize;
 
 use super::engine;
 use super::engine::changes::{self, TagChange};
-use super::{Ctx, Outcome, config_arg};
+use super::{Ctx, Outcome, config_arg, deploy_action};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{
     self, ChangeAction, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest, Poller, ResourceChange,
     StackInfo, StackStatus,
 };
-use crate::cli::Action;
 use crate::exit::ExitStatus;
-use crate::naming::Pattern;
 use crate::output::Style;
 use crate::template;
 
@@ -193,15 +191,11 @@ fn template_resources(body: &str) -> anyhow::Result<Vec<ResourceChange>> {
 
 /// The command that deploys this config's deployment.
 fn apply_command(ctx: &Ctx<'_>) -> String {
-    let deployment = ctx.deployment;
-    let action = match deployment.pattern {
-        Pattern::Shared => Action::PrepMaster,
-        Pattern::Dedicated => Action::CreateBucket,
-    };
     format!(
-        "s3-provisioner --config {} --action {action} --solution {} --force",
+        "s3-provisioner --config {} --action {} --solution {} --force",
         config_arg(ctx),
-        deployment.solution
+        deploy_action(ctx.deployment),
+        ctx.deployment.solution
     )
 }
 

@@ -9,12 +9,10 @@ use anyhow::bail;
 use serde::Serialize;
 
 use super::engine;
-use super::{Ctx, Outcome, config_arg};
+use super::{Ctx, Outcome, config_arg, deploy_action};
 use crate::aws::AwsClients;
 use crate::aws::cfn;
 use crate::aws::s3::{self, TEMPLATE_CONTENT_TYPE};
-use crate::cli::Action;
-use crate::naming::Pattern;
 use crate::template;
 
 /// Object metadata key holding the tool version (sent as `x-amz-meta-tool-version`).
@@ -41,15 +39,12 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
 
     // The stack must exist (and be ours): the template goes into the bucket it deployed.
     let Some(stack) = cfn::describe_stack(&aws.cfn, &deployment.stack_name).await? else {
-        let create = match deployment.pattern {
-            Pattern::Shared => Action::PrepMaster,
-            Pattern::Dedicated => Action::CreateBucket,
-        };
         bail!(
-            "stack {} does not exist in {}, so there is no bucket to upload the template to. Deploy it first: s3-provisioner --config {} --action {create} --solution {} --force",
+            "stack {} does not exist in {}, so there is no bucket to upload the template to. Deploy it first: s3-provisioner --config {} --action {} --solution {} --force",
             deployment.stack_name,
             aws.region,
             config_arg(ctx),
+            deploy_action(deployment),
             deployment.solution
         );
     };
