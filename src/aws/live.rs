@@ -15,6 +15,7 @@ use aws_sdk_s3::error::SdkError;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::error::{code, describe};
+use super::s3::HeadBucket;
 use crate::blueprint::SOLUTIONS_PREFIX;
 use crate::drift::state::{
     BucketState, EncryptionRule, LifecycleRuleState, ParameterState, PublicAccessBlock,
@@ -27,25 +28,15 @@ const MARKER_LOOKUPS_IN_FLIGHT: usize = 16;
 /// HeadBucket: `true` if the bucket exists and is reachable, `false` on 404. A bucket owned by
 /// another account (403) or in another region (301) is an error that says so.
 pub async fn bucket_exists(s3: &Client, bucket: &str) -> anyhow::Result<bool> {
-    match s3.head_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(true),
-        Err(SdkError::ServiceError(service)) if service.raw().status().as_u16() == 404 => Ok(false),
-        Err(SdkError::ServiceError(service)) if service.raw().status().as_u16() == 403 => {
-            Err(anyhow::anyhow!(
-                "bucket {bucket} exists but these credentials may not read it (HeadBucket: 403 Forbidden); it may belong to another AWS account, or the credentials lack s3:ListBucket on it"
-            ))
-        }
-        Err(SdkError::ServiceError(service)) if service.raw().status().as_u16() == 301 => {
-            let region = service
-                .raw()
-                .headers()
-                .get("x-amz-bucket-region")
-                .unwrap_or("another region")
-                .to_owned();
-            Err(anyhow::anyhow!(
-                "bucket {bucket} is in {region}, not in the config's region; check environment.region"
-            ))
-        }
+    match super::s3::head_bucket(s3, bucket).await {
+        Ok(HeadBucket::Exists) => Ok(true),
+        Ok(HeadBucket::Missing) => Ok(false),
+        Ok(HeadBucket::Forbidden) => Err(anyhow::anyhow!(
+            "bucket {bucket} exists but these credentials may not read it (HeadBucket: 403 Forbidden); it may belong to another AWS account, or the credentials lack s3:ListBucket on it"
+        )),
+        Ok(HeadBucket::OtherRegion(region)) => Err(anyhow::anyhow!(
+            "bucket {bucket} is in {region}, not in the config's region; check environment.region"
+        )),
         Err(error) => Err(describe(error))
             .with_context(|| format!("checking that bucket {bucket} exists (HeadBucket)")),
     }

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 use aws_sdk_s3::primitives::ByteStream;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -40,36 +42,24 @@ pub async fn check_bucket_name(
     deployment: &str,
     region: &str,
 ) -> anyhow::Result<BucketCheck> {
-    match s3.head_bucket().bucket(bucket).send().await {
-        Ok(_) => {}
-        Err(SdkError::ServiceError(service)) => {
-            let status = service.raw().status().as_u16();
-            return match status {
-                404 => Ok(BucketCheck::Free),
-                403 => Err(Refusal(format!(
-                    "bucket name `{bucket}` is already taken by another AWS account (HeadBucket: 403 Forbidden); nothing was changed. Bucket names are global: choose another with s3.bucket_name_override"
-                ))
-                .into()),
-                301 => {
-                    let elsewhere = service
-                        .raw()
-                        .headers()
-                        .get("x-amz-bucket-region")
-                        .unwrap_or("another region")
-                        .to_owned();
-                    Err(Refusal(format!(
-                        "bucket `{bucket}` already exists in {elsewhere}, not in the config's region {region}; nothing was changed. Choose another name with s3.bucket_name_override, or fix environment.region"
-                    ))
-                    .into())
-                }
-                _ => Err(describe(SdkError::ServiceError(service)))
-                    .with_context(|| format!("checking whether bucket name {bucket} is free (HeadBucket)")),
-            };
+    match head_bucket(s3, bucket)
+        .await
+        .map_err(describe)
+        .with_context(|| format!("checking whether bucket name {bucket} is free (HeadBucket)"))?
+    {
+        HeadBucket::Exists => {}
+        HeadBucket::Missing => return Ok(BucketCheck::Free),
+        HeadBucket::Forbidden => {
+            return Err(Refusal(format!(
+                "bucket name `{bucket}` is already taken by another AWS account (HeadBucket: 403 Forbidden); nothing was changed. Bucket names are global: choose another with s3.bucket_name_override"
+            ))
+            .into());
         }
-        Err(error) => {
-            return Err(describe(error)).with_context(|| {
-                format!("checking whether bucket name {bucket} is free (HeadBucket)")
-            });
+        HeadBucket::OtherRegion(elsewhere) => {
+            return Err(Refusal(format!(
+                "bucket `{bucket}` already exists in {elsewhere}, not in the config's region {region}; nothing was changed. Choose another name with s3.bucket_name_override, or fix environment.region"
+            ))
+            .into());
         }
     }
     let tags = bucket_tags(s3, bucket).await?;
@@ -83,6 +73,44 @@ pub async fn check_bucket_name(
             "bucket `{bucket}` already exists in this account but is not managed by s3-provisioner (no {DEPLOYMENT_TAG} tag); refusing to take it over, nothing was changed. Choose another name with s3.bucket_name_override"
         ))
         .into()),
+    }
+}
+
+/// What HeadBucket says about a bucket name, classified by HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeadBucket {
+    /// 200: the bucket exists here and these credentials may read it.
+    Exists,
+    /// 404: no bucket has this name.
+    Missing,
+    /// 403: the bucket exists but these credentials may not read it (usually another account's).
+    Forbidden,
+    /// 301: the bucket is in another region (the one S3 names, or "another region").
+    OtherRegion(String),
+}
+
+/// HeadBucket, classified. Any other answer (5xx, network) is the SDK error, for the caller to
+/// describe with its own context.
+pub async fn head_bucket(
+    s3: &Client,
+    bucket: &str,
+) -> Result<HeadBucket, SdkError<HeadBucketError, HttpResponse>> {
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(HeadBucket::Exists),
+        Err(SdkError::ServiceError(service)) => match service.raw().status().as_u16() {
+            404 => Ok(HeadBucket::Missing),
+            403 => Ok(HeadBucket::Forbidden),
+            301 => Ok(HeadBucket::OtherRegion(
+                service
+                    .raw()
+                    .headers()
+                    .get("x-amz-bucket-region")
+                    .unwrap_or("another region")
+                    .to_owned(),
+            )),
+            _ => Err(SdkError::ServiceError(service)),
+        },
+        Err(error) => Err(error),
     }
 }
 
