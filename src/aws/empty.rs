@@ -383,15 +383,7 @@ pub async fn abort_multipart_uploads(
 
 /// Whether `bucket` still holds any object version, delete marker or incomplete upload.
 pub async fn is_empty(s3: &Client, bucket: &str) -> anyhow::Result<bool> {
-    let versions = s3
-        .list_object_versions()
-        .bucket(bucket)
-        .max_keys(1)
-        .send()
-        .await
-        .map_err(describe)
-        .with_context(|| format!("checking that bucket {bucket} is empty"))?;
-    if !versions.versions().is_empty() || !versions.delete_markers().is_empty() {
+    if !super::s3::bucket_is_empty(s3, bucket).await? {
         return Ok(false);
     }
     let uploads = s3
