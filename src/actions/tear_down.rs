@@ -189,8 +189,12 @@ pub(super) async fn tear_down(
     Ok(result)
 }
 
-/// The stack, unless it does not exist (or only as a deleted stack).
-async fn live_stack(aws: &AwsClients, stack_name: &str) -> anyhow::Result<Option<StackInfo>> {
+/// The stack, unless it does not exist (or only as a deleted stack). Shared with test-deploy's
+/// report of what a failed cleanup left behind.
+pub(super) async fn live_stack(
+    aws: &AwsClients,
+    stack_name: &str,
+) -> anyhow::Result<Option<StackInfo>> {
     Ok(cfn::describe_stack(&aws.cfn, stack_name)
         .await?
         .filter(|s| s.status != StackStatus::DeleteComplete))

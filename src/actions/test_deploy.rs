@@ -16,10 +16,10 @@ use serde::Serialize;
 use super::check_drift::live_findings;
 use super::deploy::{bucket_of, create_markers};
 use super::engine::{self, DeployRequest, StackAction, Waits};
-use super::tear_down::{TearDownResult, TearDownSettings, tear_down};
+use super::tear_down::{TearDownResult, TearDownSettings, live_stack, tear_down};
 use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
-use crate::aws::cfn::{self, Poller, StackStatus};
+use crate::aws::cfn::Poller;
 use crate::aws::empty::EmptySettings;
 use crate::aws::live;
 use crate::drift::{self, Check, CheckResult, Finding};
@@ -269,11 +269,9 @@ async fn cleanup(
 /// What of `test` still exists (best effort: a failing look-up says so).
 async fn left_behind(aws: &AwsClients, test: &Deployment) -> String {
     let mut left = Vec::new();
-    match cfn::describe_stack(&aws.cfn, &test.stack_name).await {
-        Ok(Some(stack)) if stack.status != StackStatus::DeleteComplete => {
-            left.push(format!("stack {} ({})", stack.name, stack.status_name));
-        }
-        Ok(_) => {}
+    match live_stack(aws, &test.stack_name).await {
+        Ok(Some(stack)) => left.push(format!("stack {} ({})", stack.name, stack.status_name)),
+        Ok(None) => {}
         Err(_) => left.push(format!(
             "possibly stack {} (could not check)",
             test.stack_name
