@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::engine::{self, DeployRequest, Deployed, StackAction, Waits};
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::AwsClients;
 use crate::aws::cfn::ResourceChange;
 use crate::aws::s3::{self, MarkerReport};
@@ -120,7 +120,5 @@ fn print_summary(ctx: &mut Ctx<'_>, result: &DeployResult) {
         result.folders_already_present,
         result.solution
     ));
-    #[allow(clippy::cast_precision_loss)] // Milliseconds of one run fit an f64 exactly.
-    let seconds = result.elapsed_ms as f64 / 1000.0;
-    out.result(format!("  elapsed  {seconds:.1} s"));
+    out.result(elapsed_line(result.elapsed_ms));
 }

@@ -203,6 +203,13 @@ pub fn config_arg(ctx: &Ctx<'_>) -> String {
     }
 }
 
+/// The `elapsed` line that ends a deploying or tearing-down action's summary.
+fn elapsed_line(elapsed_ms: u128) -> String {
+    #[allow(clippy::cast_precision_loss)] // Milliseconds of one run fit an f64 exactly.
+    let seconds = elapsed_ms as f64 / 1000.0;
+    format!("  elapsed  {seconds:.1} s")
+}
+
 /// The first steps of every AWS action (SPEC §9): clients for the config's region, then the
 /// account check, before anything else is read or changed.
 async fn connect(ctx: &mut Ctx<'_>) -> anyhow::Result<AwsClients> {

@@ -24,7 +24,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use super::engine;
-use super::{Ctx, Outcome};
+use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::cfn::{self, EventCursor, Poller, StackInfo, StackStatus};
 use crate::aws::empty::{self, Counters, EmptySettings, KeyFailure};
 use crate::aws::{AwsClients, DEPLOYMENT_TAG, live};
@@ -481,7 +481,5 @@ fn print_summary(out: &mut Output, result: &TearDownResult) {
         result.versions_deleted,
         result.multipart_uploads_aborted
     ));
-    #[allow(clippy::cast_precision_loss)] // Milliseconds of one run fit an f64 exactly.
-    let seconds = result.elapsed_ms as f64 / 1000.0;
-    out.result(format!("  elapsed  {seconds:.1} s"));
+    out.result(elapsed_line(result.elapsed_ms));
 }
