@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::engine;
 use super::{Ctx, Outcome, elapsed_line};
-use crate::aws::cfn::{self, EventCursor, Poller, StackInfo, StackStatus};
+use crate::aws::cfn::{self, Poller, StackInfo, StackStatus};
 use crate::aws::empty::{self, Counters, EmptySettings, KeyFailure};
 use crate::aws::{AwsClients, DEPLOYMENT_TAG, live};
 use crate::exit::{Interrupted, Refusal};
@@ -88,15 +88,7 @@ pub(super) async fn tear_down(
     if let Some(busy) = stack.as_ref().filter(|s| s.status.is_in_progress()) {
         // Decide only once the running operation (perhaps an interrupted tear-down) is over.
         engine::ensure_owned(busy, deployment)?;
-        out.info(
-            format!(
-                "Stack {} is busy ({}); waiting for that operation to finish",
-                busy.name, busy.status_name
-            ),
-            &[],
-        );
-        let mut cursor = EventCursor::after_latest(&aws.cfn, &busy.stack_id).await?;
-        engine::watch(out, aws, &mut cursor, settings.stack).await?;
+        engine::wait_for_operation(out, aws, busy, settings.stack).await?;
         stack = live_stack(aws, &deployment.stack_name).await?;
     }
     if let Some(stack) = &stack {

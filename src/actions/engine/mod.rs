@@ -5,8 +5,8 @@
 //! bucket name, shows the change set, asks (`--force` / TTY / refuse), executes, streams events,
 //! and explains failures. The building blocks are public for the other AWS actions:
 //! [`ensure_owned`] (the ownership rule), [`watch`] (live events, Ctrl-C, time-out),
-//! [`delete_stack_and_wait`], [`compute_change_set`], [`discard_change_set`] and
-//! [`changes::change_lines`].
+//! [`wait_for_operation`], [`delete_stack_and_wait`], [`compute_change_set`],
+//! [`discard_change_set`] and [`changes::change_lines`].
 //!
 //! This module decides and talks to the user; `aws::cfn` and `aws::s3` only call AWS.
 
@@ -144,15 +144,7 @@ pub async fn deploy(
                     );
                 }
                 busy_waits += 1;
-                out.info(
-                    format!(
-                        "Stack {stack_name} is busy ({}); waiting for that operation to finish",
-                        stack.status_name
-                    ),
-                    &[],
-                );
-                let mut cursor = EventCursor::after_latest(&aws.cfn, &stack.stack_id).await?;
-                watch(out, aws, &mut cursor, waits.stack).await?;
+                wait_for_operation(out, aws, stack, waits.stack).await?;
                 existing = cfn::describe_stack(&aws.cfn, stack_name).await?;
             }
             StackStatus::RollbackComplete
@@ -510,6 +502,26 @@ pub async fn watch(
         ))
         .into())
     })
+}
+
+/// Say that `stack` is busy and follow the operation running on it until the stack settles
+/// (see [`watch`]). The caller describes the stack again to decide what to do next.
+pub async fn wait_for_operation(
+    out: &mut Output,
+    aws: &AwsClients,
+    stack: &StackInfo,
+    poller: Poller,
+) -> anyhow::Result<()> {
+    out.info(
+        format!(
+            "Stack {} is busy ({}); waiting for that operation to finish",
+            stack.name, stack.status_name
+        ),
+        &[],
+    );
+    let mut cursor = EventCursor::after_latest(&aws.cfn, &stack.stack_id).await?;
+    watch(out, aws, &mut cursor, poller).await?;
+    Ok(())
 }
 
 /// `DeleteStack` (by id, so the final `DELETE_COMPLETE` stays visible) and follow it; fails with
