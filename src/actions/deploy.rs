@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::engine::{self, DeployRequest, Deployed, StackAction, Waits};
 use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::AwsClients;
-use crate::aws::cfn::ResourceChange;
+use crate::aws::cfn::{self, ResourceChange};
 use crate::aws::s3::{self, MarkerReport};
 use crate::output::Style;
 use crate::{blueprint, template};
@@ -77,7 +77,7 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
 pub fn bucket_of(deployed: &Deployed, derived: &str) -> String {
     deployed
         .outputs
-        .get("BucketName")
+        .get(cfn::BUCKET_NAME_OUTPUT)
         .cloned()
         .unwrap_or_else(|| derived.to_owned())
 }

@@ -50,7 +50,7 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     }
 
     // 2. The bucket comes from the stack's outputs: the stack, not the config, says what exists.
-    let Some(bucket) = stack.output("BucketName").map(str::to_owned) else {
+    let Some(bucket) = stack.bucket_name().map(str::to_owned) else {
         bail!(
             "the shared stack {stack_name} has no BucketName output; it was not deployed by this version of s3-provisioner. Rerun --action prep-master to update it"
         );

@@ -97,7 +97,7 @@ pub(super) async fn tear_down(
     // The stack knows which bucket it made; the config may have been edited since.
     let bucket = stack
         .as_ref()
-        .and_then(|s| s.output("BucketName"))
+        .and_then(StackInfo::bucket_name)
         .unwrap_or(&deployment.bucket_name)
         .to_owned();
     let bucket_present = live::bucket_exists(&aws.s3, &bucket).await?;

@@ -50,7 +50,7 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     };
     engine::ensure_owned(&stack, deployment)?;
     let bucket = stack
-        .output("BucketName")
+        .bucket_name()
         .unwrap_or(&deployment.bucket_name)
         .to_owned();
 

@@ -174,7 +174,7 @@ pub async fn deploy(
     // A new bucket name (new stack, or a stack moving to another name) must be free.
     let renaming = existing
         .as_ref()
-        .and_then(|s| s.output("BucketName"))
+        .and_then(StackInfo::bucket_name)
         .is_some_and(|current| current != deployment.bucket_name);
     if existing.is_none() || renaming {
         check_bucket_is_free(out, aws, deployment, request.force).await?;

@@ -137,6 +137,10 @@ impl StackStatus {
     }
 }
 
+/// The stack output the template declares for the bucket's name. The stack, not the config, says
+/// which bucket exists: the config may have been edited since.
+pub const BUCKET_NAME_OUTPUT: &str = "BucketName";
+
 /// What `DescribeStacks` says about one stack.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackInfo {
@@ -163,6 +167,11 @@ impl StackInfo {
     /// The value of output `key`, if the stack has it.
     pub fn output(&self, key: &str) -> Option<&str> {
         self.outputs.get(key).map(String::as_str)
+    }
+
+    /// The bucket the stack made (its [`BUCKET_NAME_OUTPUT`] output), if it reports one.
+    pub fn bucket_name(&self) -> Option<&str> {
+        self.output(BUCKET_NAME_OUTPUT)
     }
 }
 
