@@ -343,32 +343,11 @@ pub async fn read_parameters(
 /// The solutions present under `solutions/`: the first path segment of every key, found with a
 /// delimited listing (one entry per solution, however many objects it holds).
 pub async fn solutions(s3: &Client, bucket: &str) -> anyhow::Result<Vec<String>> {
-    let mut prefixes = Vec::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(SOLUTIONS_PREFIX)
-            .delimiter("/")
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(describe)
-            .with_context(|| format!("listing the solutions in bucket {bucket}"))?;
-        prefixes.extend(
-            page.common_prefixes()
-                .iter()
-                .filter_map(|p| p.prefix())
-                .map(str::to_owned),
-        );
-        token = page.next_continuation_token().map(str::to_owned);
-        if token.is_none() {
-            break;
-        }
-    }
+    let listing = super::s3::list_all(s3, bucket, SOLUTIONS_PREFIX, Some("/"))
+        .await
+        .with_context(|| format!("listing the solutions in bucket {bucket}"))?;
     Ok(crate::blueprint::solutions_in(
-        prefixes.iter().map(String::as_str),
+        listing.prefixes.iter().map(String::as_str),
     ))
 }
 

@@ -178,7 +178,10 @@ pub async fn create_missing_markers(
     let (root, ancestors) = listing_plan(keys);
     let mut existing = BTreeSet::new();
     if let Some(root) = &root {
-        existing.extend(list_keys(s3, bucket, root).await?);
+        let listing = list_all(s3, bucket, root, None)
+            .await
+            .with_context(|| format!("listing s3://{bucket}/{root}"))?;
+        existing.extend(listing.keys);
     }
     for ancestor in &ancestors {
         if marker_exists(s3, bucket, ancestor).await? {
@@ -254,29 +257,50 @@ fn listing_plan(keys: &[String]) -> (Option<String>, Vec<String>) {
     }
 }
 
-/// Every key under `prefix` (all pages of ListObjectsV2).
-async fn list_keys(s3: &Client, bucket: &str, prefix: &str) -> anyhow::Result<Vec<String>> {
-    let mut keys = Vec::new();
+/// What every page of one ListObjectsV2 listing held.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Object keys.
+    pub keys: Vec<String>,
+    /// Common prefixes (only with a delimiter).
+    pub prefixes: Vec<String>,
+}
+
+/// Every page of ListObjectsV2 under `prefix`, grouped by `delimiter` when one is given. Errors
+/// are described but carry no context: the caller says what it was listing for.
+pub async fn list_all(
+    s3: &Client,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+) -> anyhow::Result<Listing> {
+    let mut listing = Listing::default();
     let mut token = None;
     loop {
         let page = s3
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
+            .set_delimiter(delimiter.map(str::to_owned))
             .set_continuation_token(token)
             .send()
             .await
-            .map_err(describe)
-            .with_context(|| format!("listing s3://{bucket}/{prefix}"))?;
-        keys.extend(
+            .map_err(describe)?;
+        listing.keys.extend(
             page.contents()
                 .iter()
                 .filter_map(|o| o.key())
                 .map(str::to_owned),
         );
+        listing.prefixes.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix())
+                .map(str::to_owned),
+        );
         token = page.next_continuation_token().map(str::to_owned);
         if token.is_none() {
-            return Ok(keys);
+            return Ok(listing);
         }
     }
 }
