@@ -17,7 +17,7 @@ use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDrif
 use serde::Serialize;
 
 use super::cfn::{Poller, sleep};
-use super::error::describe;
+use super::error::{code, describe};
 
 /// How DetectStackDrift itself is retried. An endpoint without drift detection answers HTTP 500,
 /// which the SDK treats as transient; the client's eight attempts with full backoff would stall
@@ -230,7 +230,7 @@ fn is_unavailable<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     match status {
         Some(501) => true,
         Some(500) => matches!(
-            error_code(error),
+            code(error),
             None | Some("NotImplemented" | "InternalFailure")
         ),
         _ => false,
@@ -239,15 +239,8 @@ fn is_unavailable<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
 
 fn unavailable_reason<E: ProvideErrorMetadata>(error: &SdkError<E>) -> String {
     let status = error.raw_response().map_or(0, |r| r.status().as_u16());
-    match error_code(error) {
+    match code(error) {
         Some(code) => format!("DetectStackDrift answered HTTP {status} {code}"),
         None => format!("DetectStackDrift answered HTTP {status}"),
-    }
-}
-
-fn error_code<E: ProvideErrorMetadata>(error: &SdkError<E>) -> Option<&str> {
-    match error {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
     }
 }
