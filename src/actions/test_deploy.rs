@@ -58,8 +58,8 @@ pub struct TestDeployResult {
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     // Too long a name is exit 2 here, before anything exists.
-    let test = naming::test_deployment(ctx.deployment, &naming::random_test_id())?;
-    let test_id = test.test_id.clone().unwrap_or_default();
+    let test_id = naming::random_test_id();
+    let test = naming::test_deployment(ctx.deployment, &test_id)?;
     let remove_command = remove_command(ctx, &test_id);
     ctx.out.info(
         ctx.out.paint(
