@@ -47,6 +47,17 @@ pub(super) struct TearDownSettings {
     pub empty: EmptySettings,
 }
 
+impl TearDownSettings {
+    /// The production schedule: `--timeout` for the stack deletion, default emptying.
+    pub fn for_timeout(force: bool, timeout: Duration) -> Self {
+        TearDownSettings {
+            force,
+            stack: Poller::stack(timeout),
+            empty: EmptySettings::default(),
+        }
+    }
+}
+
 /// The `result` of the JSON document.
 #[derive(Debug, Clone, Serialize)]
 pub struct TearDownResult {
@@ -66,11 +77,7 @@ pub struct TearDownResult {
 
 /// Run the action.
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    let settings = TearDownSettings {
-        force: ctx.options.force,
-        stack: Poller::stack(ctx.options.timeout),
-        empty: EmptySettings::default(),
-    };
+    let settings = TearDownSettings::for_timeout(ctx.options.force, ctx.options.timeout);
     let result = tear_down(ctx.out, aws, ctx.deployment, settings).await?;
     print_summary(ctx.out, &result);
     Outcome::success(&result)

@@ -19,8 +19,6 @@ use super::engine::{self, DeployRequest, StackAction, Waits};
 use super::tear_down::{TearDownResult, TearDownSettings, live_stack, tear_down};
 use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
-use crate::aws::cfn::Poller;
-use crate::aws::empty::EmptySettings;
 use crate::aws::live;
 use crate::drift::{self, Check, CheckResult, Finding};
 use crate::exit::{ExitStatus, Interrupted};
@@ -249,11 +247,8 @@ async fn cleanup(
 ) -> Result<TearDownResult, String> {
     ctx.out
         .info(format!("Removing test deployment {}", test.name), &[]);
-    let settings = TearDownSettings {
-        force: true,
-        stack: Poller::stack(ctx.options.timeout),
-        empty: EmptySettings::default(),
-    };
+    // Only this run's resources: no confirmation needed.
+    let settings = TearDownSettings::for_timeout(true, ctx.options.timeout);
     match tear_down(ctx.out, aws, test, settings).await {
         Ok(done) => Ok(done),
         Err(error) => {
