@@ -7,7 +7,7 @@
 //! not implement the API at all (local emulators answer HTTP 500/501), which is reported as
 //! [`StackDriftOutcome::Unavailable`]. Only a failing AWS call is an `Err`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::retry::RetryConfig;
@@ -16,7 +16,7 @@ use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDriftStatus};
 use serde::Serialize;
 
-use super::cfn::{Poller, sleep};
+use super::cfn::Poller;
 use super::error::{code, describe};
 
 /// How DetectStackDrift itself is retried. An endpoint without drift detection answers HTTP 500,
@@ -133,8 +133,7 @@ pub async fn detect_stack_drift(
         }
     };
 
-    let begun = Instant::now();
-    let mut intervals = poller.intervals();
+    let mut clock = poller.start();
     let status = loop {
         let status = cfn
             .describe_stack_drift_detection_status()
@@ -146,13 +145,13 @@ pub async fn detect_stack_drift(
         if status.detection_status() != Some(&StackDriftDetectionStatus::DetectionInProgress) {
             break status;
         }
-        if begun.elapsed() >= poller.max_wait {
+        if clock.expired() {
             return Ok(StackDriftOutcome::TimedOut {
                 detection_id,
-                waited_secs: begun.elapsed().as_secs(),
+                waited_secs: clock.waited_secs(),
             });
         }
-        sleep(intervals.next().unwrap_or(poller.max_interval)).await;
+        clock.pause().await;
     };
 
     if status.detection_status() == Some(&StackDriftDetectionStatus::DetectionFailed) {

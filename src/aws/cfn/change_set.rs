@@ -3,7 +3,6 @@
 //! not an error.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
@@ -11,7 +10,7 @@ use aws_sdk_cloudformation::types::{self as sdk, ChangeSetStatus, ChangeSetType,
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Poller, WaitTimeout, is_missing_stack, sleep};
+use super::{Poller, WaitTimeout, is_missing_stack};
 use crate::aws::error::{code, describe};
 
 /// Whether a change set creates a new stack or updates an existing one.
@@ -190,8 +189,7 @@ pub async fn wait_change_set(
     region: &str,
     poller: Poller,
 ) -> anyhow::Result<ChangeSetOutcome> {
-    let started = Instant::now();
-    let mut intervals = poller.intervals();
+    let mut clock = poller.start();
     loop {
         let page = describe_change_set_page(cfn, &handle, None).await?;
         let status = page.status().cloned();
@@ -212,19 +210,19 @@ pub async fn wait_change_set(
                 });
             }
             other => {
-                if started.elapsed() >= poller.max_wait {
+                if clock.expired() {
                     return Err(WaitTimeout {
                         what: "the change set",
                         stack: handle.stack_name.clone(),
                         region: region.to_owned(),
                         status: other
                             .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()),
-                        waited_secs: started.elapsed().as_secs(),
+                        waited_secs: clock.waited_secs(),
                         limit_secs: poller.max_wait.as_secs(),
                     }
                     .into());
                 }
-                sleep(intervals.next().unwrap_or(poller.max_interval)).await;
+                clock.pause().await;
             }
         }
     }

@@ -2,7 +2,6 @@
 //! [`stream_events`] returns only new events, [`wait_stack`] polls until the stack settles.
 
 use std::fmt;
-use std::time::Instant;
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
@@ -10,7 +9,7 @@ use aws_sdk_cloudformation::types as sdk;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Poller, StackInfo, WaitTimeout, describe_stack, is_missing_stack, sleep};
+use super::{Poller, StackInfo, WaitTimeout, describe_stack, is_missing_stack};
 use crate::aws::error::describe;
 
 /// The resource type CloudFormation uses for the stack's own events.
@@ -211,8 +210,7 @@ pub async fn wait_stack(
     poller: Poller,
     on_event: &mut (dyn FnMut(&StackEvent) + Send),
 ) -> anyhow::Result<Option<StackInfo>> {
-    let started = Instant::now();
-    let mut intervals = poller.intervals();
+    let mut clock = poller.start();
     let mut polls: u32 = 0;
     let mut last_status = String::from("UNKNOWN");
     loop {
@@ -235,17 +233,17 @@ pub async fn wait_stack(
                 Some(info) => last_status = info.status_name,
             }
         }
-        if started.elapsed() >= poller.max_wait {
+        if clock.expired() {
             return Err(WaitTimeout {
                 what: "the operation",
                 stack: super::stack_name_of(&cursor.stack).to_owned(),
                 region: region.to_owned(),
                 status: last_status,
-                waited_secs: started.elapsed().as_secs(),
+                waited_secs: clock.waited_secs(),
                 limit_secs: poller.max_wait.as_secs(),
             }
             .into());
         }
-        sleep(intervals.next().unwrap_or(poller.max_interval)).await;
+        clock.pause().await;
     }
 }

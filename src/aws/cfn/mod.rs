@@ -15,7 +15,7 @@ pub use change_set::*;
 pub use events::*;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
@@ -69,10 +69,46 @@ impl Poller {
     }
 
     /// The successive sleep intervals: `first`, doubling, capped at `max_interval`.
-    pub(crate) fn intervals(self) -> impl Iterator<Item = Duration> {
+    pub(crate) fn intervals(self) -> impl Iterator<Item = Duration> + Send + 'static {
         std::iter::successors(Some(self.first), move |previous| {
             Some((*previous * 2).min(self.max_interval))
         })
+    }
+
+    /// Start one wait under this schedule.
+    pub(crate) fn start(self) -> PollClock {
+        PollClock {
+            max_wait: self.max_wait,
+            started: Instant::now(),
+            intervals: Box::new(self.intervals()),
+        }
+    }
+}
+
+/// One wait under a [`Poller`]: whether it has run out of time, and the next pause. Every
+/// polling loop (stack operations, change sets, drift detection) keeps its time with one.
+pub(crate) struct PollClock {
+    max_wait: Duration,
+    started: Instant,
+    intervals: Box<dyn Iterator<Item = Duration> + Send>,
+}
+
+impl PollClock {
+    /// Whether the wait has used up the poller's `max_wait`.
+    pub(crate) fn expired(&self) -> bool {
+        self.started.elapsed() >= self.max_wait
+    }
+
+    /// Whole seconds waited so far.
+    pub(crate) fn waited_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Sleep for the next interval of the schedule.
+    pub(crate) async fn pause(&mut self) {
+        // The schedule never ends; the fallback only keeps this total.
+        let interval = self.intervals.next().unwrap_or(Duration::ZERO);
+        sleep(interval).await;
     }
 }
 
