@@ -187,13 +187,13 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         Ok(Outcome { status, result }) => (status, Some(result), None),
         Err(error) => {
             let status = exit::status_for_error(&error);
-            out.error(format!("{error:#}"));
+            let message = format!("{error:#}");
+            out.error(&message);
             let problems = error
                 .chain()
                 .find_map(|cause| cause.downcast_ref::<crate::config::Error>())
                 .map(|e| e.problems().to_vec())
                 .unwrap_or_default();
-            let message = format!("{error:#}");
             (status, None, Some(ErrorDocument { message, problems }))
         }
     };

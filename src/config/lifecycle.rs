@@ -4,9 +4,8 @@
 use serde::Serialize;
 
 use super::LifecyclePreset;
+use crate::blueprint::SOLUTIONS_PREFIX;
 
-/// Every preset rule applies to this key prefix only.
-pub const RULE_PREFIX: &str = "solutions/";
 /// Incomplete multipart uploads are aborted after this many days, in every preset.
 pub const ABORT_INCOMPLETE_UPLOAD_DAYS: u32 = 7;
 
@@ -18,7 +17,8 @@ pub struct Transition {
     pub storage_class: &'static str,
 }
 
-/// The one lifecycle rule of a preset (status `Enabled`, scoped to [`RULE_PREFIX`]).
+/// The one lifecycle rule of a preset (status `Enabled`, scoped to [`SOLUTIONS_PREFIX`], the blueprint's
+/// solutions folder).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PresetRule {
     /// The rule Id (the preset's name).
@@ -59,7 +59,7 @@ impl LifecyclePreset {
         };
         Some(PresetRule {
             id: self.as_str(),
-            prefix: RULE_PREFIX,
+            prefix: SOLUTIONS_PREFIX,
             transitions,
             expiration_days,
             noncurrent_transitions: transitions,

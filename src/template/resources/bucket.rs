@@ -10,8 +10,9 @@ use crate::config::ValidConfig;
 use crate::naming::Deployment;
 use crate::template::model::{ResourceType, Tag};
 
-/// Tag naming the deployment that owns a bucket or stack; the ownership check of SPEC §9.
-pub const DEPLOYMENT_TAG: &str = "s3-provisioner:deployment";
+/// Tag naming the deployment that owns a bucket or stack; the ownership check of SPEC §9 reads
+/// the same constant, so the tag written and the tag checked cannot differ.
+pub use crate::aws::DEPLOYMENT_TAG;
 /// Tag marking resources managed by the tool.
 pub const MANAGED_BY_TAG: &str = "s3-provisioner:managed-by";
 /// Value of [`MANAGED_BY_TAG`].
