@@ -117,7 +117,9 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
         matches.sort();
         files.extend(matches);
     }
-    files.dedup();
+    // A config named twice (`--config a.yaml --config '*.yaml'`) runs once, in first-seen order.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|file| seen.insert(file.clone()));
     Ok(files)
 }
 
@@ -242,5 +244,24 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         status,
         elapsed,
         document,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_named_twice_runs_once_in_first_seen_order() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.yaml", "b.yaml"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        let specs = ["b.yaml".to_owned(), "*.yaml".to_owned()];
+        let files = resolve_configs(&specs, dir.path()).unwrap();
+        assert_eq!(
+            files,
+            [dir.path().join("b.yaml"), dir.path().join("a.yaml")]
+        );
     }
 }

@@ -89,7 +89,9 @@ impl AwsClients {
             .context(
                 "checking which AWS account the credentials belong to (sts:GetCallerIdentity); check --profile, AWS_PROFILE or the AWS_* credential variables",
             )?;
-        let actual = identity.account().unwrap_or_default();
+        let actual = identity.account().context(
+            "sts:GetCallerIdentity returned no account id, so the account cannot be checked; nothing was changed",
+        )?;
         if actual != expected_account {
             return Err(Refusal(format!(
                 "the AWS credentials belong to account {actual}, but the config is for account {expected_account}; nothing was changed. Use credentials (or --profile) for account {expected_account}, or fix client.account_id"
