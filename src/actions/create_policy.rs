@@ -59,24 +59,34 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 mod tests {
     use super::*;
     use crate::cli::{Action, OutputFormat};
+    use std::path::Path;
+
+    use crate::config::ValidConfig;
     use crate::fixtures;
     use crate::naming::MASTER_SOLUTION;
+    use crate::output::Captured;
     use crate::policy::fixtures::{shared_config, vpc_config};
+
+    /// Run create-policy in-process for `config` with every directory under `root`.
+    fn create_policy(config: &ValidConfig, root: &Path) -> (anyhow::Result<Outcome>, Captured) {
+        let deployment = naming::shared_deployment(config).unwrap();
+        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, root);
+        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
+        let mut ctx = Ctx {
+            config,
+            deployment: &deployment,
+            options: &options,
+            out: &mut out,
+        };
+        (run(&mut ctx), captured)
+    }
 
     #[test]
     fn writes_the_policy_and_reports_a_typed_summary() {
         let dir = tempfile::tempdir().unwrap();
         let config = shared_config();
-        let deployment = naming::shared_deployment(&config).unwrap();
-        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, dir.path());
-        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
-        let mut ctx = Ctx {
-            config: &config,
-            deployment: &deployment,
-            options: &options,
-            out: &mut out,
-        };
-        let outcome = run(&mut ctx).unwrap();
+        let (outcome, captured) = create_policy(&config, dir.path());
+        let outcome = outcome.unwrap();
 
         let path = dir
             .path()
@@ -101,16 +111,7 @@ mod tests {
     fn a_vpc_site_gets_the_ec2_statements() {
         let dir = tempfile::tempdir().unwrap();
         let config = vpc_config();
-        let deployment = naming::shared_deployment(&config).unwrap();
-        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, dir.path());
-        let (mut out, _) = fixtures::captured_output(OutputFormat::Json);
-        let mut ctx = Ctx {
-            config: &config,
-            deployment: &deployment,
-            options: &options,
-            out: &mut out,
-        };
-        let outcome = run(&mut ctx).unwrap();
+        let outcome = create_policy(&config, dir.path()).0.unwrap();
         assert_eq!(outcome.result["vpc_endpoint"], true);
         let sids = outcome.result["sids"].as_array().unwrap();
         assert!(sids.iter().any(|s| s == "Ec2VpcEndpointAttach"));
@@ -123,17 +124,8 @@ mod tests {
         let blocker = dir.path().join("policies");
         std::fs::write(&blocker, b"not a directory").unwrap();
         let config = shared_config();
-        let deployment = naming::shared_deployment(&config).unwrap();
         // The policies dir (`dir/policies`) is the file `blocker`.
-        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, dir.path());
-        let (mut out, _) = fixtures::captured_output(OutputFormat::Text);
-        let mut ctx = Ctx {
-            config: &config,
-            deployment: &deployment,
-            options: &options,
-            out: &mut out,
-        };
-        let error = run(&mut ctx).unwrap_err();
+        let error = create_policy(&config, dir.path()).0.unwrap_err();
         let message = format!("{error:#}");
         assert!(message.contains("writing the IAM policy"), "{message}");
         assert!(message.contains("--policies-dir"), "{message}");
