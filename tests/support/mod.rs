@@ -1,13 +1,18 @@
 //! Shared support for integration tests (`mod support;` in a test crate): a local AWS (moto
 //! server, [`moto::MotoServer`]), a tool working folder ([`moto::Workdir`]), a valid site config
 //! ([`moto::site_config`]), a deployed test site ([`site`]) and read-backs of what exists
-//! ([`inventory`]). Each test crate uses only part of it, hence `dead_code` is allowed.
+//! ([`inventory`]). [`LocalAws`] is either moto or LocalStack ([`localstack`]), as
+//! `S3P_EMULATOR` selects ([`emulator`]). Each test crate uses only part of it, hence `dead_code`
+//! is allowed.
 #![allow(dead_code, unused_imports)]
 
+pub mod emulator;
 pub mod inventory;
+pub mod localstack;
 pub mod moto;
 pub mod site;
 
+pub use emulator::{Emulator, LocalAws};
 pub use inventory::{block_on, bucket_names, keys_under, live_stacks};
 pub use moto::{MotoServer, Workdir, site_config};
 pub use site::{Site, deploy_shared_site, shared_site};
