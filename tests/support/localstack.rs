@@ -12,9 +12,16 @@
 //!   signs with access key [`super::moto::MOTO_ACCOUNT`] and the same site configs serve both.
 //! - Start-up ≈4 s on an idle machine (much more while the machine is busy compiling); the first
 //!   call to each service costs its loading time.
-//! - CloudFormation runs asynchronously, as AWS does: stacks pass through `*_IN_PROGRESS`.
+//! - CloudFormation runs asynchronously, as AWS does: stacks pass through `*_IN_PROGRESS`, and
+//!   DescribeStackEvents has per-resource events (plus a stray stack-level
+//!   `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` event while a stack is deleted).
 //! - CloudFormation does not apply an `AWS::S3::Bucket`'s `LifecycleConfiguration` nor
-//!   `BucketKeyEnabled` (the bucket gets no lifecycle rules and S3 reports the bucket key off).
+//!   `BucketKeyEnabled` (the bucket gets no lifecycle rules and S3 reports the bucket key off),
+//!   and a stack update that changes the bucket's `Tags` leaves the bucket's old tags. Buckets
+//!   carry no `aws:cloudformation:*` tags.
+//! - DetectStackDrift answers HTTP 501 `InternalFailure` ("not yet emulated").
+//!
+//! docs/decisions.md ("Emulators") lists where this differs from moto and what AWS documents.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
