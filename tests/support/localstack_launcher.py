@@ -20,8 +20,10 @@ LocalStack's config module is imported (it reads the environment once):
 * FILESYSTEM_ROOT and a per-server temp folder, PERSISTENCE=0, OVERRIDE_IN_DOCKER=0: each
   server keeps its state in memory and its files in its own temp folder (LocalStack detects a
   container from /.dockerenv and would otherwise use /var/lib/localstack for every server).
-* SERVICES: only what the tool and the tests call, loaded eagerly so the first request of a
-  test does not pay for the service's start-up.
+* SERVICES: only what the tool and the tests call, loaded lazily (loading them eagerly made
+  start-up slower than the first calls that load them).
+* GATEWAY_SERVER=hypercorn: LocalStack's default (twisted) gateway listens on every interface
+  whatever GATEWAY_LISTEN says; hypercorn binds the loopback address given.
 * No network beyond the loopback port: no DNS server, no certificate download, no analytics.
 """
 
@@ -37,9 +39,10 @@ import time
 import urllib.error
 import urllib.request
 
-# What S3 Provisioner calls (STS, S3, CloudFormation, SSM parameters of the template, EC2 for the
-# VPC-endpoint tests) and what LocalStack's CloudFormation needs for them.
-SERVICES = "cloudformation,s3,sts,ssm,ec2"
+# What S3 Provisioner calls (STS, S3, CloudFormation) and what its templates create (SSM
+# parameters). EC2 (for a site with a VPC endpoint) is left out: the seed guide's configs have
+# none, and every service more costs start-up time.
+SERVICES = "cloudformation,s3,sts,ssm"
 
 # How long LocalStack may take to answer its health check before the launcher gives up.
 STARTUP_TIMEOUT_S = 90.0
