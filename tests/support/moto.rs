@@ -66,7 +66,7 @@ fn manifest_dir() -> PathBuf {
 }
 
 /// The venv python: `S3P_TEST_PYTHON` (set by scripts/test) or `./.venv/bin/python`.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     match std::env::var_os("S3P_TEST_PYTHON") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
         _ => manifest_dir().join(".venv/bin/python"),
@@ -262,6 +262,46 @@ print(" ".join([vpc] + tables))
         let mut ids = text.split_whitespace().map(str::to_owned);
         let vpc = ids.next().expect("a VPC id");
         (vpc, ids.collect())
+    }
+
+    /// Run an `aws resourcegroupstaggingapi tag-resources|untag-resources …` command line (as a
+    /// user would type it, e.g. the one tear-down advises) against this server, through boto3:
+    /// the tool has no client for that API. Panics when the command is malformed or fails.
+    pub fn run_tagging_command(&self, command_line: &str) {
+        const SCRIPT: &str = r#"
+import argparse, shlex, sys, boto3
+endpoint, line = sys.argv[1], sys.argv[2]
+words = shlex.split(line)
+if words[:2] != ["aws", "resourcegroupstaggingapi"] or words[2] not in ("tag-resources", "untag-resources"):
+    sys.exit(f"not a Resource Groups Tagging API command: {line}")
+parser = argparse.ArgumentParser(prog=words[2])
+parser.add_argument("--region", required=True)
+parser.add_argument("--resource-arn-list", nargs="+", required=True)
+parser.add_argument("--tags", nargs="+")
+parser.add_argument("--tag-keys", nargs="+")
+args = parser.parse_args(words[3:])
+client = boto3.client("resourcegroupstaggingapi", endpoint_url=endpoint, region_name=args.region,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+if words[2] == "tag-resources":
+    tags = dict(item.split("=", 1) for item in args.tags)
+    answer = client.tag_resources(ResourceARNList=args.resource_arn_list, Tags=tags)
+else:
+    answer = client.untag_resources(ResourceARNList=args.resource_arn_list, TagKeys=args.tag_keys)
+if answer["FailedResourcesMap"]:
+    sys.exit(f"failed: {answer['FailedResourcesMap']}")
+"#;
+        let output = Command::new(python())
+            .args(["-c", SCRIPT, &self.endpoint, command_line])
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .output()
+            .expect("run the venv python for a tagging command");
+        assert!(
+            output.status.success(),
+            "`{command_line}` failed against moto: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// The tool's clients, built the way the tool builds them, pointing at this server.

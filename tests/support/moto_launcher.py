@@ -19,6 +19,11 @@ S3
   OwnershipControls or LifecycleConfiguration is removed from the bucket, as CloudFormation does;
   a removed VersioningConfiguration leaves versioning as it is (AWS cannot un-version either).
   Buckets carry the aws:cloudformation:stack-name/stack-id/logical-id tags, as on AWS.
+* DeleteBucket: moto kept the deleted bucket's tags, so a bucket re-created under the same name
+  came back tagged (and looked owned by a deployment). The tags now go with the bucket.
+* PutBucketTagging that drops a bucket's ``aws:cloudformation:*`` tags: moto accepted it; AWS
+  answers InvalidTag (a requester can neither write nor remove system tags). Add tags to such a
+  bucket with the Resource Groups Tagging API's TagResources, which keeps them.
 * ``AWS::S3::BucketPolicy`` had no model (ignored with a warning). Now it puts / replaces /
   deletes the policy, so GetBucketPolicy returns it.
 * Deleting a stack whose ``DeletionPolicy: Delete`` bucket still holds objects, versions or delete
@@ -152,45 +157,216 @@ def cfn_lifecycle_rule_to_api(rule: dict[str, Any]) -> dict[str, Any]:
     return api
 
 
-# Request context for bucket-policy conditions (see get_permission in patch_moto).
+class _SystemTagWriter(threading.local):
+    """``with SYSTEM_TAG_WRITER:`` marks CloudFormation's own bucket tagging (on this thread),
+    which may replace the ``aws:cloudformation:*`` tags a requester's PutBucketTagging may not."""
+
+    depth = 0
+
+    @property
+    def active(self) -> bool:
+        return self.depth > 0
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth -= 1
+
+
+SYSTEM_TAG_WRITER = _SystemTagWriter()
+
+
+# Request context for bucket-policy conditions (see get_permission in patch_moto): clients reach
+# real S3 over TLS, so aws:SecureTransport is true. Every other key is absent from the context.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
 
 
-def conditions_hold(condition_block: Any) -> bool:
-    """IAM semantics for the operators a bucket policy like ours uses: every operator/key pair
-    must hold; a key absent from the context makes the condition false (except for *IfExists);
-    an operator we do not model counts as not holding."""
+class UnmodelledPolicy(Exception):
+    """A bucket policy the launcher cannot evaluate as IAM would. Raised, never guessed: S3 would
+    evaluate it, so pretending (e.g. skipping the statement) could pass a test AWS would fail."""
+
+
+def _glob_match(pattern: str, value: str) -> bool:
+    """IAM's *Like matching: ``*`` any run of characters, ``?`` one character."""
+    import re
+
+    regex = "".join(
+        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
+    )
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+# The condition operators the launcher evaluates: name -> (value test, negated). A negated
+# operator holds when the context value matches none of the listed values, and (IAM's rule) when
+# the key is absent from the request context; a positive one needs the key and one matching value.
+CONDITION_OPERATORS = {
+    "StringEquals": (lambda want, got: want == got, False),
+    "StringNotEquals": (lambda want, got: want == got, True),
+    "StringEqualsIgnoreCase": (lambda want, got: want.lower() == got.lower(), False),
+    "StringNotEqualsIgnoreCase": (lambda want, got: want.lower() == got.lower(), True),
+    "StringLike": (_glob_match, False),
+    "StringNotLike": (_glob_match, True),
+    "Bool": (lambda want, got: want.lower() == got.lower(), False),
+}
+
+# Every operator IAM defines (base names; each also with IfExists, except Null), so a policy can
+# be told malformed (an operator IAM does not know) from unmodelled (one the launcher does not
+# evaluate).
+IAM_OPERATORS = {
+    *CONDITION_OPERATORS,
+    "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+    "NumericGreaterThan", "NumericGreaterThanEquals",
+    "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "BinaryEquals", "IpAddress", "NotIpAddress",
+    "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
+    "Null",
+}
+
+
+def _split_operator(operator: str) -> tuple[str | None, str, bool]:
+    """(set qualifier ForAnyValue/ForAllValues or None, base operator, IfExists)."""
+    qualifier = None
+    for prefix in ("ForAnyValue:", "ForAllValues:"):
+        if operator.startswith(prefix):
+            qualifier, operator = prefix[:-1], operator[len(prefix) :]
+    if_exists = operator.endswith("IfExists") and operator != "IfExists"
+    base = operator[: -len("IfExists")] if if_exists else operator
+    return qualifier, base, if_exists
+
+
+def check_condition_block(condition_block: Any) -> None:
+    """Raise ValueError when IAM would reject the block (malformed), UnmodelledPolicy when it is
+    valid IAM the launcher does not evaluate."""
     if not isinstance(condition_block, dict):
-        return False
+        raise ValueError("Condition must be an object of operator -> {key: values}")
     for operator, pairs in condition_block.items():
-        if not isinstance(pairs, dict):
-            return False
-        base = operator[: -len("IfExists")] if operator.endswith("IfExists") else operator
+        qualifier, base, if_exists = _split_operator(str(operator))
+        if base not in IAM_OPERATORS or (base == "Null" and if_exists):
+            raise ValueError(f"Invalid Condition type : {operator}")
+        if not isinstance(pairs, dict) or not pairs:
+            raise ValueError(f"Condition {operator} must map condition keys to values")
+        if qualifier is not None or base not in CONDITION_OPERATORS:
+            raise UnmodelledPolicy(
+                f"the moto launcher does not evaluate the bucket-policy condition operator "
+                f"{operator!r} (it evaluates {', '.join(sorted(CONDITION_OPERATORS))}, with "
+                f"IfExists); model it in tests/support/moto_launcher.py before relying on it"
+            )
+        for key, values in pairs.items():
+            for value in _as_list(values):
+                if isinstance(value, (dict, list)) or value is None:
+                    raise ValueError(f"Condition {operator} {key}: values must be strings")
+
+
+def conditions_hold(condition_block: Any) -> bool:
+    """Whether a statement's Condition holds for REQUEST_CONTEXT, by IAM's rules: every operator
+    and every key within it must hold; the values listed for a key are alternatives (any one
+    matches), and a negated operator holds when none matches. A key absent from the context
+    makes a positive operator false and a negated one true; *IfExists holds when the key is
+    absent. Anything the launcher does not model raises UnmodelledPolicy."""
+    check_condition_block(condition_block)
+    for operator, pairs in condition_block.items():
+        _, base, if_exists = _split_operator(str(operator))
+        matches, negated = CONDITION_OPERATORS[base]
         for key, expected in pairs.items():
             actual = REQUEST_CONTEXT.get(str(key).lower())
             if actual is None:
-                if operator.endswith("IfExists"):
+                if if_exists or negated:
                     continue
                 return False
-            wanted = [str(v) for v in _as_list(expected)]
-            if base == "Bool":
-                holds = actual.lower() in [w.lower() for w in wanted]
-            elif base == "StringEquals":
-                holds = actual in wanted
-            elif base == "StringNotEquals":
-                holds = actual not in wanted
-            else:
-                return False
-            if not holds:
+            any_match = any(matches(str(want), actual) for want in _as_list(expected))
+            if any_match == negated:
                 return False
     return True
+
+
+# Condition keys that, with fixed values, keep an Allow to "*" from being public (S3's rule for
+# BlockPublicPolicy / RestrictPublicBuckets: a policy is public unless every Allow with a
+# wildcard principal is limited to fixed principals, networks or sources).
+NON_PUBLIC_CONDITION_KEYS = {
+    "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount", "aws:sourceowner",
+    "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourceip",
+    "aws:userid", "aws:principalorgpaths", "aws:principalservicename", "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+}
+
+
+def _wildcard_principal(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any("*" in _as_list(v) for v in principal.values())
+    return False
+
+
+def policy_is_public(document: dict[str, Any]) -> bool:
+    """S3's definition of a public bucket policy: an Allow statement whose principal is a wildcard
+    and whose conditions do not pin it to a fixed principal, network or source."""
+    for statement in _as_list(document.get("Statement")):
+        if statement.get("Effect") != "Allow" or not _wildcard_principal(
+            statement.get("Principal")
+        ):
+            continue
+        pinned = False
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            _, base, _ = _split_operator(str(operator))
+            if base in ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike",
+                        "NotIpAddress", "Null"):
+                continue
+            for key, values in pairs.items():
+                if str(key).lower() in NON_PUBLIC_CONDITION_KEYS and not any(
+                    "*" in str(v) for v in _as_list(values)
+                ):
+                    pinned = True
+        if not pinned:
+            return True
+    return False
+
+
+def validate_bucket_policy(bucket_name: str, body: bytes | str) -> dict[str, Any]:
+    """The checks PutBucketPolicy makes (MalformedPolicy), returning the parsed document. Raises
+    ValueError with S3's reason, or UnmodelledPolicy."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    if not text.lstrip().startswith("{"):
+        raise ValueError("Policies must be valid JSON and the first byte must be '{'")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ValueError("This policy contains invalid Json") from None
+    if document.get("Version", "2008-10-17") not in ("2008-10-17", "2012-10-17"):
+        raise ValueError("Policy has invalid Version")
+    statements = _as_list(document.get("Statement"))
+    if not statements:
+        raise ValueError("Missing required field Statement")
+    for statement in statements:
+        if not isinstance(statement, dict):
+            raise ValueError("Statement must be an object")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise ValueError("Invalid effect: " + str(statement.get("Effect")))
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise ValueError("Missing required field Principal")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise ValueError("Missing required field Action")
+        resources = _as_list(statement.get("Resource", statement.get("NotResource")))
+        if not resources:
+            raise ValueError("Missing required field Resource")
+        for resource in resources:
+            arn = f"arn:aws:s3:::{bucket_name}"
+            if not isinstance(resource, str) or not (
+                resource == arn or resource.startswith(arn + "/")
+            ):
+                raise ValueError("Policy has invalid resource")
+        if "Condition" in statement:
+            check_condition_block(statement["Condition"])
+    return document
 
 
 def patch_moto() -> None:
     from moto.core.common_models import CloudFormationModel
     from moto.core.utils import ensure_boolean
     from moto.s3 import models as s3_models
-    from moto.s3.exceptions import BucketNotEmpty, MissingBucket
+    from moto.s3.exceptions import BucketNotEmpty, InvalidTagError, MissingBucket
     from moto.utilities.utils import get_partition
 
     FakeBucket = s3_models.FakeBucket
@@ -273,9 +449,10 @@ def patch_moto() -> None:
         region_name: str,
         **kwargs: Any,
     ) -> Any:
-        bucket = original_create(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
+        with SYSTEM_TAG_WRITER:
+            bucket = original_create(
+                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+            )
         stack_id = str(kwargs.get("StackId") or "")
         if stack_id.count("/") >= 2:
             bucket.s3p_cloudformation_tags = {
@@ -284,9 +461,10 @@ def patch_moto() -> None:
                 "aws:cloudformation:logical-id": str(kwargs.get("LogicalId") or ""),
             }
         properties = cloudformation_json.get("Properties") or {}
-        apply_bucket_properties(
-            backend_for(account_id, region_name), bucket.name, properties, updating=False
-        )
+        with SYSTEM_TAG_WRITER:
+            apply_bucket_properties(
+                backend_for(account_id, region_name), bucket.name, properties, updating=False
+            )
         return bucket
 
     def update_from_cloudformation_json(
@@ -301,22 +479,24 @@ def patch_moto() -> None:
         # moto's update reads properties["BucketName"] for Tags even when the template has no
         # BucketName (KeyError). A bucket without BucketName keeps its generated name on AWS.
         properties.setdefault("BucketName", original_resource.name)
-        bucket = original_update(
-            cls,
-            original_resource,
-            new_resource_name,
-            cloudformation_json,
-            account_id,
-            region_name,
-        )
+        with SYSTEM_TAG_WRITER:
+            bucket = original_update(
+                cls,
+                original_resource,
+                new_resource_name,
+                cloudformation_json,
+                account_id,
+                region_name,
+            )
         if bucket is not original_resource and not hasattr(bucket, "s3p_cloudformation_tags"):
             # Replaced (new BucketName): the new bucket belongs to the same stack resource.
             bucket.s3p_cloudformation_tags = getattr(
                 original_resource, "s3p_cloudformation_tags", {}
             )
-        apply_bucket_properties(
-            backend_for(account_id, region_name), bucket.name, properties, updating=True
-        )
+        with SYSTEM_TAG_WRITER:
+            apply_bucket_properties(
+                backend_for(account_id, region_name), bucket.name, properties, updating=True
+            )
         return bucket
 
     def delete_from_cloudformation_json(
@@ -368,6 +548,34 @@ def patch_moto() -> None:
             permitted = permitted or result == PermissionResult.PERMITTED
         return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
+    original_delete_bucket = s3_models.S3Backend.delete_bucket
+
+    def delete_bucket(self: Any, bucket_name: str) -> Any:
+        """moto keeps a bucket's tags in the backend's tagger, keyed by the bucket ARN, and never
+        drops them: a bucket re-created under the same name came back with the old tags (and so
+        looked owned by a deployment). On AWS the tags go with the bucket."""
+        deleted = original_delete_bucket(self, bucket_name)
+        if deleted is not None:
+            self.tagger.delete_all_tags_for_resource(deleted.arn)
+        return deleted
+
+    s3_models.S3Backend.delete_bucket = delete_bucket
+
+    original_put_bucket_tagging = s3_models.S3Backend.put_bucket_tagging
+
+    def put_bucket_tagging(self: Any, bucket_name: str, tags: dict[str, str]) -> None:
+        """PutBucketTagging replaces the whole tag set. On AWS a requester can neither write an
+        ``aws:`` tag (moto checks that) nor drop one: on a bucket CloudFormation created, a tag
+        set without its ``aws:cloudformation:*`` tags fails with InvalidTag, which moto accepted.
+        CloudFormation itself (SYSTEM_TAG_WRITER) and the Resource Groups Tagging API's
+        TagResources (which merges into the existing set) keep them."""
+        if not SYSTEM_TAG_WRITER.active:
+            existing = self.tagger.get_tag_dict_for_resource(self.get_bucket(bucket_name).arn)
+            if any(key.startswith("aws:") and key not in tags for key in existing):
+                raise InvalidTagError("System tags cannot be removed by requester")
+        original_put_bucket_tagging(self, bucket_name, tags)
+
+    s3_models.S3Backend.put_bucket_tagging = put_bucket_tagging
     FakeBucket.get_permission = get_permission
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
     FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
@@ -849,17 +1057,22 @@ def exit_on_stdin_eof() -> None:
         os._exit(0)
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    # One log line per request would only fill the harness's stderr file.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
+def install_patches() -> None:
+    """Patch moto in this process (also used by moto_launcher_test.py, the patches' own tests)."""
     patch_moto()
     patch_s3_xml_roots()
     if "moto.cloudformation.responses" in sys.modules:
         patch_cloudformation()
     else:
         sys.meta_path.insert(0, _PatchCloudFormationOnImport())
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # One log line per request would only fill the harness's stderr file.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    install_patches()
 
     from moto.server import ThreadedMotoServer
 
