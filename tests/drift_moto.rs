@@ -298,7 +298,9 @@ fn folders_users_add_are_not_drift_and_text_output_has_the_table() {
     assert!(
         stdout.contains("BucketEncryption.ServerSideEncryptionConfiguration")
             && stdout.contains("AES256 BucketKeyEnabled=true")
-            && stdout.contains("(no default encryption)"),
+            // What AWS shows after DeleteBucketEncryption: its SSE-S3 default, no bucket key.
+            && stdout.contains("AES256 BucketKeyEnabled=false")
+            && !stdout.contains("(no default encryption)"),
         "{stdout}"
     );
     assert!(stdout.contains("Drift detected: 1 finding(s)"), "{stdout}");

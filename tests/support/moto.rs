@@ -1,4 +1,4 @@
-//! The local AWS for integration tests (SPEC §14): one moto server per test, started through
+//! The local AWS for integration tests: one moto server per test, started through
 //! `tests/support/moto_launcher.py` on a free loopback port, with its own in-memory state.
 //!
 //! ```ignore
@@ -14,7 +14,8 @@
 //! even when it is killed; [`Drop`] kills it at once and, when the test is failing, prints the
 //! server's log (moto tracebacks behind an HTTP 500).
 //!
-//! What the emulator does (moto 5.2.5 plus the launcher's patches, see its module doc):
+//! What the emulator does (moto 5.2.5 plus the launcher's patches, listed with their tests in
+//! `docs/moto-launcher.md`):
 //! - STS answers account [`MOTO_ACCOUNT`]. Start-up ≈0.5 s; the first CloudFormation call of a
 //!   server costs ≈1.3 s more (moto imports every service then).
 //! - CloudFormation runs synchronously: a stack is `*_COMPLETE` (or `ROLLBACK_COMPLETE`,
@@ -22,7 +23,8 @@
 //!   per-property Details (Path, BeforeValue/AfterValue: template values), ExecuteChangeSet,
 //!   empty change sets (`FAILED`, "didn't contain changes"), stack tags, Outputs, GetTemplate,
 //!   ValidateTemplate (runs cfn-lint: any finding is an error), ListStackResources work.
-//!   DescribeStackEvents has stack-level events only (no per-resource events).
+//!   DescribeStackEvents has stack-level events, plus per-resource events for a failing
+//!   resource. A change set whose only change is in Metadata or Outputs fails as empty (AWS).
 //!   Drift detection answers HTTP 501 `NotImplemented` at once.
 //! - Buckets created by a stack get every template property (versioning, encryption with
 //!   BucketKeyEnabled, public access block, ownership controls, lifecycle, tags) plus the
@@ -30,7 +32,11 @@
 //!   fails the stack delete (`DELETE_FAILED`); `Retain` buckets stay.
 //! - `AWS::EC2::VPCEndpoint` needs its VPC to exist: use [`MotoServer::create_vpc`].
 //! - S3 lifecycle rules written by CloudFormation's `Prefix` read back as `Filter.Prefix`.
-//! - A TLS-only bucket policy (`aws:SecureTransport` = false → Deny) does not block requests.
+//! - A TLS-only bucket policy (`aws:SecureTransport` = false → Deny) does not block requests;
+//!   bucket-policy conditions follow IAM's rules and an operator the launcher does not model is
+//!   refused (501). Every bucket has SSE-S3 default encryption, as on AWS.
+//! - Tagging a bucket CloudFormation created: [`MotoServer::run_tagging_command`] (PutBucketTagging
+//!   would drop its `aws:cloudformation:*` tags, which S3 refuses).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
