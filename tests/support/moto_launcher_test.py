@@ -35,6 +35,9 @@ def setUpModule() -> None:  # noqa: N802 - unittest's name
     global ENDPOINT
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     moto_launcher.install_patches()
+    # Import CloudFormation (and so every moto service) now, not inside the first request, where
+    # it can outlast the client's read timeout on a loaded machine; the import hook patches it.
+    import moto.cloudformation.responses  # noqa: F401
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -44,12 +47,16 @@ def setUpModule() -> None:  # noqa: N802 - unittest's name
 
 
 def client(service: str) -> Any:
+    from botocore.config import Config
+
     return boto3.client(
         service,
         endpoint_url=ENDPOINT,
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
+        # A loaded test machine can be slow; a retry would hide a launcher error.
+        config=Config(read_timeout=300, retries={"max_attempts": 1}),
     )
 
 
