@@ -315,18 +315,36 @@ fn json_output_of_an_invalid_config_carries_the_problems() {
 }
 
 #[test]
-fn local_actions_run_without_aws_and_exit_0_or_2() {
+fn local_actions_run_without_aws_with_their_exact_exit_codes() {
     let work = site();
+    // Before any template is written, validate-prov-template has nothing to check: exit 2,
+    // naming the command that writes it.
+    let missing = provisioner(work.path())
+        .args([
+            "--config",
+            SHARED_SITE,
+            "--action",
+            "validate-prov-template",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr_of(&missing));
+    assert!(
+        stderr_of(&missing).contains("--action create-prov-template"),
+        "{}",
+        stderr_of(&missing)
+    );
+    // In the guide's order every local action succeeds.
     for action in LOCAL_ACTIONS {
         let output = provisioner(work.path())
             .args(["--config", SHARED_SITE, "--action", action])
             .output()
             .unwrap();
-        let code = output.status.code();
-        let stderr = stderr_of(&output);
-        assert!(
-            matches!(code, Some(0 | 2)),
-            "{action}: exit {code:?}\n{stderr}"
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{action}\n{}",
+            stderr_of(&output)
         );
     }
 }

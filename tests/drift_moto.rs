@@ -4,10 +4,8 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-
 use aws_sdk_s3::types::{
-    BucketVersioningStatus, PublicAccessBlockConfiguration, Tag, Tagging, VersioningConfiguration,
+    BucketVersioningStatus, PublicAccessBlockConfiguration, VersioningConfiguration,
 };
 use serde_json::Value;
 use support::{MotoServer, Site, Workdir, deploy_shared_site, site_config};
@@ -162,39 +160,23 @@ fn suspended_versioning_is_drift() {
 
 #[test]
 fn a_changed_tag_is_drift() {
-    drift_case(
-        "b003",
-        |s3, bucket| async move {
-            let current = s3
-                .get_bucket_tagging()
-                .bucket(&bucket)
-                .send()
-                .await
-                .unwrap();
-            let mut tags: BTreeMap<String, String> = current
-                .tag_set()
-                .iter()
-                .map(|t| (t.key().to_owned(), t.value().to_owned()))
-                // AWS's own `aws:cloudformation:*` tags cannot be written back.
-                .filter(|(key, _)| !key.starts_with("aws:"))
-                .collect();
-            tags.insert("Owner".to_owned(), "someone-else".to_owned());
-            let tagging = Tagging::builder()
-                .set_tag_set(Some(
-                    tags.into_iter()
-                        .map(|(k, v)| Tag::builder().key(k).value(v).build().unwrap())
-                        .collect(),
-                ))
-                .build()
-                .unwrap();
-            s3.put_bucket_tagging()
-                .bucket(&bucket)
-                .tagging(tagging)
-                .send()
-                .await
-                .unwrap();
-        },
-        ("Bucket", "Tags.Owner"),
+    let server = MotoServer::start();
+    let work = Workdir::new();
+    let site = deploy(&server, &work, "b003");
+    let (code, document) = check_drift(&server, &work, &site);
+    assert_eq!(code, 0, "fresh deployment not in sync: {document:#}");
+    // The way AWS lets a user change one tag of a bucket CloudFormation created: PutBucketTagging
+    // would have to drop its `aws:cloudformation:*` tags, which S3 refuses (InvalidTag).
+    server.run_tagging_command(&format!(
+        "aws resourcegroupstaggingapi tag-resources --region {REGION} --resource-arn-list arn:aws:s3:::{} --tags Owner=someone-else",
+        site.bucket
+    ));
+    let (code, document) = check_drift(&server, &work, &site);
+    assert_eq!(code, 3, "drift not detected: {document:#}");
+    assert_eq!(
+        findings(&document),
+        [("Bucket".to_owned(), "Tags.Owner".to_owned())],
+        "{document:#}"
     );
 }
 
@@ -316,7 +298,9 @@ fn folders_users_add_are_not_drift_and_text_output_has_the_table() {
     assert!(
         stdout.contains("BucketEncryption.ServerSideEncryptionConfiguration")
             && stdout.contains("AES256 BucketKeyEnabled=true")
-            && stdout.contains("(no default encryption)"),
+            // What AWS shows after DeleteBucketEncryption: its SSE-S3 default, no bucket key.
+            && stdout.contains("AES256 BucketKeyEnabled=false")
+            && !stdout.contains("(no default encryption)"),
         "{stdout}"
     );
     assert!(stdout.contains("Drift detected: 1 finding(s)"), "{stdout}");

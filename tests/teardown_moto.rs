@@ -237,6 +237,42 @@ fn a_bucket_that_is_not_the_deployments_is_refused() {
 }
 
 #[test]
+fn an_untagged_deployment_bucket_is_refused_and_the_advised_retag_command_works() {
+    let server = MotoServer::start();
+    let work = Workdir::new();
+    let site = deploy(&server, &work, "b010");
+    // Someone removed the deployment tag from the stack's bucket.
+    server.run_tagging_command(&format!(
+        "aws resourcegroupstaggingapi untag-resources --region {REGION} --resource-arn-list arn:aws:s3:::{} --tag-keys s3-provisioner:deployment",
+        site.bucket
+    ));
+    let refused = server
+        .command(work.path())
+        .args(["--config", &site.config, "--action", "tear-down", "--force"])
+        .assert()
+        .code(4);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    let advice = stderr
+        .split('`')
+        .find(|part| part.starts_with("aws "))
+        .unwrap_or_else(|| panic!("no command in the refusal: {stderr}"));
+    // PutBucketTagging would replace the bucket's aws:cloudformation:* tags, which S3 refuses.
+    assert!(!advice.contains("put-bucket-tagging"), "{advice}");
+    server.run_tagging_command(advice);
+    server
+        .command(work.path())
+        .args(["--config", &site.config, "--action", "tear-down", "--force"])
+        .assert()
+        .code(0);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = runtime.block_on(server.clients(REGION));
+    runtime.block_on(async {
+        assert!(!bucket_exists(&aws.s3, &site.bucket).await);
+        assert!(!stack_exists(&aws.cfn, &site.stack).await);
+    });
+}
+
+#[test]
 fn object_lock_is_refused_with_the_locked_keys_named() {
     let server = MotoServer::start();
     let work = Workdir::new();

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{LocalAws, Workdir, site_config};
+use support::{LocalAws, Workdir, block_on, bucket_names, live_stacks, site_config};
 
 const REGION: &str = "us-west-1";
 
@@ -33,28 +33,23 @@ fn seed_guide_test_drift_and_replace_commands_work_as_written() {
     work.write_config("your-config.yaml", &seed_config());
     work.write_config("edge-prod-b001-us-west-1-s3.yaml", &seed_config());
 
-    // Test Before Production: an isolated test stack, then "delete the test stack when done".
-    let (code, stdout, stderr) = run(
-        &server,
-        &work,
-        &[
-            "--config",
-            "your-config.yaml",
-            "--action",
-            "test-deploy",
-            "--solution",
-            "master-solution",
-        ],
-    );
+    // Test Before Production, as written: an isolated test copy. test-deploy removes it itself,
+    // so the guide's "delete the test stack when done" finds nothing left.
+    let test_deploy = [
+        "--config",
+        "your-config.yaml",
+        "--action",
+        "test-deploy",
+        "--solution",
+        "master-solution",
+    ];
+    let (code, stdout, stderr) = run(&server, &work, &test_deploy);
     // LocalStack does not apply the template's lifecycle rule nor BucketKeyEnabled (see
     // `LocalAws::known_gaps`): there, exactly the encryption and lifecycle checks fail, and so
     // test-deploy exits 1; every other check must pass on both emulators.
     let gaps = server.known_gaps();
-    assert_eq!(
-        code,
-        i32::from(!gaps.is_empty()), // 1: a check failed
-        "{stdout}{stderr}"
-    );
+    let expected_code = i32::from(!gaps.is_empty()); // 1: a check failed
+    assert_eq!(code, expected_code, "{stdout}{stderr}");
     server.assert_findings_are_known_gaps(&stdout);
     for line in stdout.lines().map(str::trim) {
         if let Some(check) = line.strip_prefix("FAIL ") {
@@ -65,26 +60,58 @@ fn seed_guide_test_drift_and_replace_commands_work_as_written() {
             );
         }
     }
+    assert!(stdout.contains("PASS versioning"), "{stdout}");
+    assert!(stdout.contains("Removed test deployment"), "{stdout}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = runtime.block_on(server.clients(REGION));
+    assert!(
+        block_on(live_stacks(&aws)).is_empty(),
+        "test-deploy left a stack"
+    );
+    assert!(
+        block_on(bucket_names(&aws)).is_empty(),
+        "test-deploy left a bucket"
+    );
+
+    // With --keep the copy stays for inspection, and the command the tool prints removes it.
+    let kept = [&test_deploy[..], &["--keep"]].concat();
+    let (code, stdout, stderr) = run(&server, &work, &kept);
+    assert_eq!(code, expected_code, "{stdout}{stderr}");
     let test_stack = stderr
         .split_whitespace()
         .find_map(|w| w.strip_prefix("stack="))
         .filter(|name| name.starts_with("edge-prod-b001-us-west-1-s3-t"))
         .unwrap_or_else(|| panic!("no test stack named:\n{stderr}"))
         .to_owned();
-    assert!(stdout.contains("PASS versioning"), "{stdout}");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let aws = runtime.block_on(server.clients(REGION));
-    runtime.block_on(async {
-        // `aws cloudformation delete-stack --stack-name <test-stack-name> --region us-west-1`
-        aws.cfn
-            .delete_stack()
-            .stack_name(&test_stack)
-            .send()
-            .await
-            .unwrap();
-        let buckets = aws.s3.list_buckets().send().await.unwrap();
-        assert!(buckets.buckets().is_empty(), "test-deploy left a bucket");
-    });
+    assert_eq!(
+        block_on(live_stacks(&aws)),
+        std::slice::from_ref(&test_stack)
+    );
+    assert_eq!(
+        block_on(bucket_names(&aws)).len(),
+        1,
+        "the kept copy's bucket"
+    );
+    let remove = stdout
+        .lines()
+        .skip_while(|line| !line.contains("Remove it with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no removal command printed:\n{stdout}"))
+        .trim()
+        .to_owned();
+    let words: Vec<&str> = remove.split_whitespace().collect();
+    assert_eq!(words[0], "s3-provisioner", "{remove}");
+    assert!(remove.contains("--test-id"), "{remove}");
+    let (code, stdout, stderr) = run(&server, &work, &words[1..]);
+    assert_eq!(code, 0, "`{remove}`: {stdout}{stderr}");
+    assert!(
+        block_on(live_stacks(&aws)).is_empty(),
+        "`{remove}` left the stack"
+    );
+    assert!(
+        block_on(bucket_names(&aws)).is_empty(),
+        "`{remove}` left the bucket"
+    );
 
     // Replacing a Deployment, with a deployment in place first.
     let deploy = [

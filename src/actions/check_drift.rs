@@ -222,8 +222,8 @@ mod tests {
     use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
     use aws_sdk_cloudformation::operation::detect_stack_drift::DetectStackDriftOutput;
     use aws_sdk_cloudformation::types::{
-        DifferenceType, PropertyDifference, Stack, StackDriftDetectionStatus, StackDriftStatus,
-        StackResourceDrift, StackResourceDriftStatus, StackStatus,
+        Stack, StackDriftDetectionStatus, StackDriftStatus, StackResourceDrift,
+        StackResourceDriftStatus, StackStatus,
     };
     use aws_sdk_ssm::operation::get_parameter::GetParameterError;
     use aws_smithy_mocks::{
@@ -381,12 +381,17 @@ mod tests {
         assert!(text.contains("did not finish within"), "{text}");
     }
 
+    /// The answers agree with each other as AWS's would: the bucket was deleted behind the stack,
+    /// so drift detection says DELETED and HeadBucket answers 404. (Property differences with
+    /// expected and actual values are covered against a consistent state in
+    /// tests/drift_mocks.rs.)
     #[tokio::test]
-    async fn a_drifted_stack_is_exit_3_with_expected_and_actual_values() {
+    async fn a_deleted_bucket_is_exit_3_from_cloudformation_and_the_live_checks() {
         let detect = detect();
         let drifted = mock!(Cfn::describe_stack_drift_detection_status).then_output(|| {
             let mut done = status(StackDriftDetectionStatus::DetectionComplete);
             done.stack_drift_status = Some(StackDriftStatus::Drifted);
+            done.drifted_stack_resource_count = Some(1);
             done
         });
         let resources = mock!(Cfn::describe_stack_resource_drifts).then_output(|| {
@@ -394,16 +399,9 @@ mod tests {
                 .stack_resource_drifts(
                     StackResourceDrift::builder()
                         .logical_resource_id("Bucket")
+                        .physical_resource_id("edge-prod-b001-us-west-1-s3")
                         .resource_type("AWS::S3::Bucket")
-                        .stack_resource_drift_status(StackResourceDriftStatus::Modified)
-                        .property_differences(
-                            PropertyDifference::builder()
-                                .property_path("/PublicAccessBlockConfiguration/BlockPublicPolicy")
-                                .expected_value("true")
-                                .actual_value("false")
-                                .difference_type(DifferenceType::NotEqual)
-                                .build(),
-                        )
+                        .stack_resource_drift_status(StackResourceDriftStatus::Deleted)
                         .build(),
                 )
                 .build()
@@ -412,12 +410,10 @@ mod tests {
         assert_eq!(outcome.status, ExitStatus::Differences);
         let first = &outcome.result["findings"][0];
         assert_eq!(first["source"], "cloudformation");
-        assert_eq!(
-            first["property"],
-            "/PublicAccessBlockConfiguration/BlockPublicPolicy"
-        );
-        assert_eq!(first["expected"], "true");
-        assert_eq!(first["actual"], "false");
+        assert_eq!(first["resource"], "Bucket");
+        assert_eq!(first["expected"], "present");
+        assert_eq!(first["actual"], "deleted");
+        assert!(text.contains("(no such bucket)"), "{text}");
         assert!(text.contains("Drift detected:"), "{text}");
     }
 

@@ -33,6 +33,9 @@ pub struct ShowChangesResult {
     pub tag_changes: Vec<TagChange>,
     /// Unified diff from the deployed to the new template (empty when equal or not deployed).
     pub template_diff: String,
+    /// How the deployment record (tool version, config hash) would change, e.g.
+    /// `config sha256 0123456789ab → …`; empty when the deployed one matches.
+    pub record_changes: Vec<String>,
     /// Whether deploying would change anything.
     pub pending: bool,
     /// The command that applies the changes.
@@ -102,6 +105,7 @@ fn preview_create(
         changes: template_resources(body)?,
         tag_changes: Vec::new(),
         template_diff: String::new(),
+        record_changes: Vec::new(),
         pending: true,
         apply_with,
     })
@@ -150,6 +154,7 @@ async fn preview_update(
         .await?
         .unwrap_or_default();
     let pending = !changes.is_empty() || !tag_changes.is_empty();
+    let record_changes = record_changes(&deployed, &template::metadata(ctx.config, ctx.deployment));
     Ok(ShowChangesResult {
         stack: stack.name.clone(),
         stack_status: Some(stack.status_name.clone()),
@@ -157,9 +162,42 @@ async fn preview_update(
         changes,
         tag_changes,
         template_diff: changes::template_diff(&deployed, body),
+        record_changes,
         pending,
         apply_with,
     })
+}
+
+/// How the deployed template's record (tool version, config hash) differs from `new`. The
+/// record is in a resource property (see [`template::deployment_record`]), so a difference is a
+/// real change that deploying applies, never one CloudFormation would ignore.
+fn record_changes(deployed: &str, new: &template::TemplateMetadata) -> Vec<String> {
+    let Ok(old) = template::metadata_of(deployed) else {
+        return vec![format!(
+            "the deployed template has no S3Provisioner record; deploying records tool version {} and config sha256 {}",
+            new.tool_version,
+            short(&new.config_sha256)
+        )];
+    };
+    let mut lines = Vec::new();
+    if old.config_sha256 != new.config_sha256 {
+        lines.push(format!(
+            "config sha256 {} → {} (the config changed since it was deployed)",
+            short(&old.config_sha256),
+            short(&new.config_sha256)
+        ));
+    }
+    if old.tool_version != new.tool_version {
+        lines.push(format!(
+            "tool version {} → {}",
+            old.tool_version, new.tool_version
+        ));
+    }
+    lines
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }
 
 /// Every resource of the template, as `Add` changes (for a stack that would be created).
@@ -227,6 +265,15 @@ fn print(ctx: &mut Ctx<'_>, result: &ShowChangesResult) {
     }
     for line in changes::change_lines(out, &result.changes) {
         out.result(line);
+    }
+    if !result.record_changes.is_empty() {
+        out.result(out.paint(
+            Style::Bold,
+            "Deployment record changes (description of the bucket-name SSM parameter):",
+        ));
+        for line in &result.record_changes {
+            out.result(format!("  {line}"));
+        }
     }
     if !result.tag_changes.is_empty() {
         out.result(out.paint(Style::Bold, "Stack tag changes:"));

@@ -214,11 +214,22 @@ async fn ensure_bucket_owned(
         ))
         .into()),
         None => Err(Refusal(format!(
-            "bucket {bucket} is not tagged {DEPLOYMENT_TAG}={name}, so s3-provisioner cannot tell it is this deployment's; refusing to delete it, nothing was deleted. If it really is (its tags were edited by hand), tag it again with `aws s3api put-bucket-tagging --bucket {bucket} --tagging 'TagSet=[{{Key={DEPLOYMENT_TAG},Value={name}}}]'` and rerun, or delete it yourself",
-            name = deployment.name
+            "bucket {bucket} is not tagged {DEPLOYMENT_TAG}={name}, so s3-provisioner cannot tell it is this deployment's; refusing to delete it, nothing was deleted. If it really is (its tags were edited by hand), tag it again with `{retag}` and rerun, or delete it yourself",
+            name = deployment.name,
+            retag = retag_command(bucket, &aws.region, &deployment.name),
         ))
         .into()),
     }
+}
+
+/// The command that puts the deployment tag back on `bucket`. Not `s3api put-bucket-tagging`:
+/// it replaces the whole tag set, and on a bucket CloudFormation created S3 refuses a set that
+/// lacks the bucket's `aws:cloudformation:*` tags (`InvalidTag`), which no requester may write.
+/// The Resource Groups Tagging API adds one tag and keeps the others; it works per region.
+pub(crate) fn retag_command(bucket: &str, region: &str, deployment: &str) -> String {
+    format!(
+        "aws resourcegroupstaggingapi tag-resources --region {region} --resource-arn-list arn:aws:s3:::{bucket} --tags {DEPLOYMENT_TAG}={deployment}"
+    )
 }
 
 fn show_plan(

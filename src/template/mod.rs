@@ -59,7 +59,7 @@ pub fn build(config: &ValidConfig, deployment: &Deployment) -> Template {
         bucket_name_parameter: Resource::new(string_parameter(
             deployment.ssm_bucket_name_parameter(),
             Expr::reference(BUCKET),
-            format!("Name of the S3 bucket of deployment {}", deployment.name),
+            deployment_record(config, deployment),
         )),
         bucket_arn_parameter: Resource::new(string_parameter(
             deployment.ssm_bucket_arn_parameter(),
@@ -105,6 +105,22 @@ fn description(deployment: &Deployment) -> String {
     format!(
         "S3 Provisioner deployment {}: {kind} bucket {} (solution {})",
         deployment.name, deployment.bucket_name, deployment.solution
+    )
+}
+
+/// The description of the bucket-name SSM parameter, which also records the tool version and
+/// config hash the deployment was made with. CloudFormation never updates a stack whose only
+/// change is in its `Metadata` (nor its `Outputs`), so a new config hash or tool version that
+/// reached only `Metadata.S3Provisioner` would leave the deployed template stale for ever. A
+/// resource property is really updated, and with it the whole deployed template. Not a stack
+/// tag: those propagate to the bucket's tags, which must not churn with every tool release.
+pub fn deployment_record(config: &ValidConfig, deployment: &Deployment) -> String {
+    format!(
+        "Name of the S3 bucket of deployment {}; deployed by {} {} from config sha256 {}",
+        deployment.name,
+        crate::TOOL,
+        crate::VERSION,
+        config.normalised_sha256()
     )
 }
 

@@ -1,4 +1,4 @@
-//! The local AWS for integration tests (SPEC §14): one moto server per test, started through
+//! The local AWS for integration tests: one moto server per test, started through
 //! `tests/support/moto_launcher.py` on a free loopback port, with its own in-memory state.
 //!
 //! ```ignore
@@ -14,7 +14,8 @@
 //! even when it is killed; [`Drop`] kills it at once and, when the test is failing, prints the
 //! server's log (moto tracebacks behind an HTTP 500).
 //!
-//! What the emulator does (moto 5.2.5 plus the launcher's patches, see its module doc):
+//! What the emulator does (moto 5.2.5 plus the launcher's patches, listed with their tests in
+//! `docs/moto-launcher.md`):
 //! - STS answers account [`MOTO_ACCOUNT`]. Start-up ≈0.5 s; the first CloudFormation call of a
 //!   server costs ≈1.3 s more (moto imports every service then).
 //! - CloudFormation runs synchronously: a stack is `*_COMPLETE` (or `ROLLBACK_COMPLETE`,
@@ -22,7 +23,8 @@
 //!   per-property Details (Path, BeforeValue/AfterValue: template values), ExecuteChangeSet,
 //!   empty change sets (`FAILED`, "didn't contain changes"), stack tags, Outputs, GetTemplate,
 //!   ValidateTemplate (runs cfn-lint: any finding is an error), ListStackResources work.
-//!   DescribeStackEvents has stack-level events only (no per-resource events).
+//!   DescribeStackEvents has stack-level events, plus per-resource events for a failing
+//!   resource. A change set whose only change is in Metadata or Outputs fails as empty (AWS).
 //!   Drift detection answers HTTP 501 `NotImplemented` at once.
 //! - Buckets created by a stack get every template property (versioning, encryption with
 //!   BucketKeyEnabled, public access block, ownership controls, lifecycle, tags) plus the
@@ -30,7 +32,11 @@
 //!   fails the stack delete (`DELETE_FAILED`); `Retain` buckets stay.
 //! - `AWS::EC2::VPCEndpoint` needs its VPC to exist: use [`MotoServer::create_vpc`].
 //! - S3 lifecycle rules written by CloudFormation's `Prefix` read back as `Filter.Prefix`.
-//! - A TLS-only bucket policy (`aws:SecureTransport` = false → Deny) does not block requests.
+//! - A TLS-only bucket policy (`aws:SecureTransport` = false → Deny) does not block requests;
+//!   bucket-policy conditions follow IAM's rules and an operator the launcher does not model is
+//!   refused (501). Every bucket has SSE-S3 default encryption, as on AWS.
+//! - Tagging a bucket CloudFormation created: [`MotoServer::run_tagging_command`] (PutBucketTagging
+//!   would drop its `aws:cloudformation:*` tags, which S3 refuses).
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -66,7 +72,7 @@ fn manifest_dir() -> PathBuf {
 }
 
 /// The venv python: `S3P_TEST_PYTHON` (set by scripts/test) or `./.venv/bin/python`.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     match std::env::var_os("S3P_TEST_PYTHON") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
         _ => manifest_dir().join(".venv/bin/python"),
@@ -262,6 +268,46 @@ print(" ".join([vpc] + tables))
         let mut ids = text.split_whitespace().map(str::to_owned);
         let vpc = ids.next().expect("a VPC id");
         (vpc, ids.collect())
+    }
+
+    /// Run an `aws resourcegroupstaggingapi tag-resources|untag-resources …` command line (as a
+    /// user would type it, e.g. the one tear-down advises) against this server, through boto3:
+    /// the tool has no client for that API. Panics when the command is malformed or fails.
+    pub fn run_tagging_command(&self, command_line: &str) {
+        const SCRIPT: &str = r#"
+import argparse, shlex, sys, boto3
+endpoint, line = sys.argv[1], sys.argv[2]
+words = shlex.split(line)
+if words[:2] != ["aws", "resourcegroupstaggingapi"] or words[2] not in ("tag-resources", "untag-resources"):
+    sys.exit(f"not a Resource Groups Tagging API command: {line}")
+parser = argparse.ArgumentParser(prog=words[2])
+parser.add_argument("--region", required=True)
+parser.add_argument("--resource-arn-list", nargs="+", required=True)
+parser.add_argument("--tags", nargs="+")
+parser.add_argument("--tag-keys", nargs="+")
+args = parser.parse_args(words[3:])
+client = boto3.client("resourcegroupstaggingapi", endpoint_url=endpoint, region_name=args.region,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+if words[2] == "tag-resources":
+    tags = dict(item.split("=", 1) for item in args.tags)
+    answer = client.tag_resources(ResourceARNList=args.resource_arn_list, Tags=tags)
+else:
+    answer = client.untag_resources(ResourceARNList=args.resource_arn_list, TagKeys=args.tag_keys)
+if answer["FailedResourcesMap"]:
+    sys.exit(f"failed: {answer['FailedResourcesMap']}")
+"#;
+        let output = Command::new(python())
+            .args(["-c", SCRIPT, &self.endpoint, command_line])
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .output()
+            .expect("run the venv python for a tagging command");
+        assert!(
+            output.status.success(),
+            "`{command_line}` failed against moto: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 
     /// The tool's clients, built the way the tool builds them, pointing at this server.

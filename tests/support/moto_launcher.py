@@ -1,4 +1,4 @@
-"""Start a faithful local AWS (moto server) for the integration tests (SPEC §14).
+"""Start a faithful local AWS (moto server) for the integration tests.
 
 Run by tests/support/moto.rs with the project's venv python:
 
@@ -9,31 +9,21 @@ accepts connections, and exits by itself when its stdin reaches EOF, so a crashe
 process never leaves a server behind. Diagnostics go to stderr.
 
 Before serving it patches moto 5.2.5 in memory (site-packages is never modified) where it is less
-faithful than AWS for what S3 Provisioner does. Each patch says why next to its code:
+faithful than AWS for what S3 Provisioner does. Each patch says why next to its code; all of them
+are listed in one table, with the moto behaviour each corrects, the AWS behaviour it follows and
+its test, in docs/moto-launcher.md. Keep that table in step with this file. In short:
 
-S3
-* ``AWS::S3::Bucket`` create/update applied only BucketEncryption and Tags. Now also
-  VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls,
-  LifecycleConfiguration and BucketKeyEnabled, through moto's own S3 backend, so the S3 Get* calls
-  return what the template asked for. On update a removed PublicAccessBlockConfiguration,
-  OwnershipControls or LifecycleConfiguration is removed from the bucket, as CloudFormation does;
-  a removed VersioningConfiguration leaves versioning as it is (AWS cannot un-version either).
-  Buckets carry the aws:cloudformation:stack-name/stack-id/logical-id tags, as on AWS.
-* ``AWS::S3::BucketPolicy`` had no model (ignored with a warning). Now it puts / replaces /
-  deletes the policy, so GetBucketPolicy returns it.
-* Deleting a stack whose ``DeletionPolicy: Delete`` bucket still holds objects, versions or delete
-  markers: moto kept the bucket and reported DELETE_COMPLETE. Now the stack ends DELETE_FAILED
-  (reason "... not empty") and stays, as on AWS. ``DeletionPolicy: Retain`` needed no patch.
-* Bucket policy conditions: moto ignored ``Bool`` and treated a Deny statement whose condition
-  does not hold as a denial, so the TLS-only policy blocked every PutObject. Now a statement
-  applies only when its conditions hold, with aws:SecureTransport = true (SDKs use TLS on AWS).
-* GetBucketVersioning, ListParts and GetBucketAccelerateConfiguration answered with an
-  ``<OperationResponse>`` XML root that the Rust SDK rejects; they now use S3's root elements.
-
-CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, rollbacks, ExecuteChangeSet Outputs and
-tags, change sets looked up within their stack, DescribeChangeSet Details with before/after
-values, readable ValidateTemplate errors, and an immediate non-retryable 501 NotImplemented for
-the drift-detection operations moto lacks (it answered a retryable HTTP 500).
+* S3: CloudFormation-created buckets get every template property and the aws:cloudformation:*
+  tags; system tags cannot be dropped by PutBucketTagging; a deleted bucket's tags go with it;
+  every bucket has SSE-S3 default encryption; AWS::S3::BucketPolicy is a real resource;
+  PutBucketPolicy is validated (MalformedPolicy, BlockPublicPolicy) and policy conditions follow
+  IAM's rules, refusing loudly what is not modelled; a non-empty Delete bucket fails the stack
+  delete; S3 XML roots the Rust SDK accepts.
+* CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, rollbacks with per-resource
+  failure events (an update rollback restores the previous template), ExecuteChangeSet Outputs and
+  tags, change sets looked up within their stack, Metadata/Outputs-only change sets fail as empty,
+  DescribeChangeSet Details (Static / Dynamic, ResourceReference), readable ValidateTemplate
+  errors, and an immediate non-retryable 501 NotImplemented for drift detection.
 
 moto.cloudformation is deliberately NOT imported here: it imports every moto service and costs
 ~1.5 s of CPU that tests without CloudFormation should not pay. The BucketPolicy model only has to
@@ -152,45 +142,252 @@ def cfn_lifecycle_rule_to_api(rule: dict[str, Any]) -> dict[str, Any]:
     return api
 
 
-# Request context for bucket-policy conditions (see get_permission in patch_moto).
+class _SystemTagWriter(threading.local):
+    """``with SYSTEM_TAG_WRITER:`` marks CloudFormation's own bucket tagging (on this thread),
+    which may replace the ``aws:cloudformation:*`` tags a requester's PutBucketTagging may not."""
+
+    depth = 0
+
+    @property
+    def active(self) -> bool:
+        return self.depth > 0
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self.depth -= 1
+
+
+SYSTEM_TAG_WRITER = _SystemTagWriter()
+
+
+# Request context for bucket-policy conditions (see get_permission in patch_moto): clients reach
+# real S3 over TLS, so aws:SecureTransport is true. Every other key is absent from the context.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
 
 
-def conditions_hold(condition_block: Any) -> bool:
-    """IAM semantics for the operators a bucket policy like ours uses: every operator/key pair
-    must hold; a key absent from the context makes the condition false (except for *IfExists);
-    an operator we do not model counts as not holding."""
+class UnmodelledPolicy(Exception):
+    """A bucket policy the launcher cannot evaluate as IAM would. Raised, never guessed: S3 would
+    evaluate it, so pretending (e.g. skipping the statement) could pass a test AWS would fail."""
+
+
+def _glob_match(pattern: str, value: str) -> bool:
+    """IAM's *Like matching: ``*`` any run of characters, ``?`` one character."""
+    import re
+
+    regex = "".join(
+        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
+    )
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
+# The condition operators the launcher evaluates: name -> (value test, negated). A negated
+# operator holds when the context value matches none of the listed values, and (IAM's rule) when
+# the key is absent from the request context; a positive one needs the key and one matching value.
+CONDITION_OPERATORS = {
+    "StringEquals": (lambda want, got: want == got, False),
+    "StringNotEquals": (lambda want, got: want == got, True),
+    "StringEqualsIgnoreCase": (lambda want, got: want.lower() == got.lower(), False),
+    "StringNotEqualsIgnoreCase": (lambda want, got: want.lower() == got.lower(), True),
+    "StringLike": (_glob_match, False),
+    "StringNotLike": (_glob_match, True),
+    "Bool": (lambda want, got: want.lower() == got.lower(), False),
+}
+
+# Every operator IAM defines (base names; each also with IfExists, except Null), so a policy can
+# be told malformed (an operator IAM does not know) from unmodelled (one the launcher does not
+# evaluate).
+IAM_OPERATORS = {
+    *CONDITION_OPERATORS,
+    "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+    "NumericGreaterThan", "NumericGreaterThanEquals",
+    "DateEquals", "DateNotEquals", "DateLessThan", "DateLessThanEquals", "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "BinaryEquals", "IpAddress", "NotIpAddress",
+    "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike",
+    "Null",
+}
+
+
+def _split_operator(operator: str) -> tuple[str | None, str, bool]:
+    """(set qualifier ForAnyValue/ForAllValues or None, base operator, IfExists)."""
+    qualifier = None
+    for prefix in ("ForAnyValue:", "ForAllValues:"):
+        if operator.startswith(prefix):
+            qualifier, operator = prefix[:-1], operator[len(prefix) :]
+    if_exists = operator.endswith("IfExists") and operator != "IfExists"
+    base = operator[: -len("IfExists")] if if_exists else operator
+    return qualifier, base, if_exists
+
+
+def check_condition_block(condition_block: Any) -> None:
+    """Raise ValueError when IAM would reject the block (malformed), UnmodelledPolicy when it is
+    valid IAM the launcher does not evaluate."""
     if not isinstance(condition_block, dict):
-        return False
+        raise ValueError("Condition must be an object of operator -> {key: values}")
     for operator, pairs in condition_block.items():
-        if not isinstance(pairs, dict):
-            return False
-        base = operator[: -len("IfExists")] if operator.endswith("IfExists") else operator
+        qualifier, base, if_exists = _split_operator(str(operator))
+        if base not in IAM_OPERATORS or (base == "Null" and if_exists):
+            raise ValueError(f"Invalid Condition type : {operator}")
+        if not isinstance(pairs, dict) or not pairs:
+            raise ValueError(f"Condition {operator} must map condition keys to values")
+        if qualifier is not None or base not in CONDITION_OPERATORS:
+            raise UnmodelledPolicy(
+                f"the moto launcher does not evaluate the bucket-policy condition operator "
+                f"{operator!r} (it evaluates {', '.join(sorted(CONDITION_OPERATORS))}, with "
+                f"IfExists); model it in tests/support/moto_launcher.py before relying on it"
+            )
+        for key, values in pairs.items():
+            for value in _as_list(values):
+                if isinstance(value, (dict, list)) or value is None:
+                    raise ValueError(f"Condition {operator} {key}: values must be strings")
+
+
+def conditions_hold(condition_block: Any) -> bool:
+    """Whether a statement's Condition holds for REQUEST_CONTEXT, by IAM's rules: every operator
+    and every key within it must hold; the values listed for a key are alternatives (any one
+    matches), and a negated operator holds when none matches. A key absent from the context
+    makes a positive operator false and a negated one true; *IfExists holds when the key is
+    absent. Anything the launcher does not model raises UnmodelledPolicy."""
+    check_condition_block(condition_block)
+    for operator, pairs in condition_block.items():
+        _, base, if_exists = _split_operator(str(operator))
+        matches, negated = CONDITION_OPERATORS[base]
         for key, expected in pairs.items():
             actual = REQUEST_CONTEXT.get(str(key).lower())
             if actual is None:
-                if operator.endswith("IfExists"):
+                if if_exists or negated:
                     continue
                 return False
-            wanted = [str(v) for v in _as_list(expected)]
-            if base == "Bool":
-                holds = actual.lower() in [w.lower() for w in wanted]
-            elif base == "StringEquals":
-                holds = actual in wanted
-            elif base == "StringNotEquals":
-                holds = actual not in wanted
-            else:
-                return False
-            if not holds:
+            any_match = any(matches(str(want), actual) for want in _as_list(expected))
+            if any_match == negated:
                 return False
     return True
+
+
+# Condition keys that, with fixed values, keep an Allow to "*" from being public (S3's rule for
+# BlockPublicPolicy / RestrictPublicBuckets: a policy is public unless every Allow with a
+# wildcard principal is limited to fixed principals, networks or sources).
+NON_PUBLIC_CONDITION_KEYS = {
+    "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount", "aws:sourceowner",
+    "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:sourceip",
+    "aws:userid", "aws:principalorgpaths", "aws:principalservicename", "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+}
+
+
+def _wildcard_principal(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any("*" in _as_list(v) for v in principal.values())
+    return False
+
+
+def policy_is_public(document: dict[str, Any]) -> bool:
+    """S3's definition of a public bucket policy: an Allow statement whose principal is a wildcard
+    and whose conditions do not pin it to a fixed principal, network or source."""
+    for statement in _as_list(document.get("Statement")):
+        if statement.get("Effect") != "Allow" or not _wildcard_principal(
+            statement.get("Principal")
+        ):
+            continue
+        pinned = False
+        for operator, pairs in (statement.get("Condition") or {}).items():
+            _, base, _ = _split_operator(str(operator))
+            if base in ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike",
+                        "NotIpAddress", "Null"):
+                continue
+            for key, values in pairs.items():
+                if str(key).lower() in NON_PUBLIC_CONDITION_KEYS and not any(
+                    "*" in str(v) for v in _as_list(values)
+                ):
+                    pinned = True
+        if not pinned:
+            return True
+    return False
+
+
+def validate_bucket_policy(bucket_name: str, body: bytes | str) -> dict[str, Any]:
+    """The checks PutBucketPolicy makes (MalformedPolicy), returning the parsed document. Raises
+    ValueError with S3's reason, or UnmodelledPolicy."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    if not text.lstrip().startswith("{"):
+        raise ValueError("Policies must be valid JSON and the first byte must be '{'")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise ValueError("This policy contains invalid Json") from None
+    if document.get("Version", "2008-10-17") not in ("2008-10-17", "2012-10-17"):
+        raise ValueError("Policy has invalid Version")
+    statements = _as_list(document.get("Statement"))
+    if not statements:
+        raise ValueError("Missing required field Statement")
+    for statement in statements:
+        if not isinstance(statement, dict):
+            raise ValueError("Statement must be an object")
+        if statement.get("Effect") not in ("Allow", "Deny"):
+            raise ValueError("Invalid effect: " + str(statement.get("Effect")))
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise ValueError("Missing required field Principal")
+        if "Action" not in statement and "NotAction" not in statement:
+            raise ValueError("Missing required field Action")
+        resources = _as_list(statement.get("Resource", statement.get("NotResource")))
+        if not resources:
+            raise ValueError("Missing required field Resource")
+        for resource in resources:
+            arn = f"arn:aws:s3:::{bucket_name}"
+            if not isinstance(resource, str) or not (
+                resource == arn or resource.startswith(arn + "/")
+            ):
+                raise ValueError("Policy has invalid resource")
+        if "Condition" in statement:
+            check_condition_block(statement["Condition"])
+    return document
 
 
 def patch_moto() -> None:
     from moto.core.common_models import CloudFormationModel
     from moto.core.utils import ensure_boolean
     from moto.s3 import models as s3_models
-    from moto.s3.exceptions import BucketNotEmpty, MissingBucket
+    from moto.s3.exceptions import BucketNotEmpty, InvalidTagError, MissingBucket, S3ClientError
+
+    class StatusError(S3ClientError):
+        """An S3 error with its HTTP status (moto answers 400 for a code its S3 model lacks)."""
+
+        __module__ = "moto.s3.exceptions"  # moto finds the service model by module name
+
+        def __init__(self, code: str, message: str, status: int) -> None:
+            super().__init__(code, message)
+            self.s3p_status = status
+
+    def LauncherNotImplemented(message: str) -> StatusError:  # noqa: N802 - reads as a class
+        """HTTP 501 NotImplemented: the request is valid on AWS but the launcher cannot emulate
+        it faithfully (SDKs do not retry it, and the message says what to model)."""
+        return StatusError("NotImplemented", message, 501)
+
+    from moto.core import errors as core_errors
+    from moto.core import serialize as core_serialize
+
+    original_get_error_model = core_errors.get_error_model
+
+    def get_error_model(exception: Exception, default_service_model: Any) -> Any:
+        status = getattr(exception, "s3p_status", None)
+        if status is None:
+            return original_get_error_model(exception, default_service_model)
+        code = getattr(exception, "code", type(exception).__name__)
+        return core_errors.ErrorShape(
+            shape_name=code,
+            shape_model={
+                "exception": True,
+                "type": "structure",
+                "members": {},
+                "error": {"code": code, "httpStatusCode": status},
+            },
+        )
+
+    core_serialize.get_error_model = get_error_model
     from moto.utilities.utils import get_partition
 
     FakeBucket = s3_models.FakeBucket
@@ -273,9 +470,10 @@ def patch_moto() -> None:
         region_name: str,
         **kwargs: Any,
     ) -> Any:
-        bucket = original_create(
-            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-        )
+        with SYSTEM_TAG_WRITER:
+            bucket = original_create(
+                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+            )
         stack_id = str(kwargs.get("StackId") or "")
         if stack_id.count("/") >= 2:
             bucket.s3p_cloudformation_tags = {
@@ -284,9 +482,10 @@ def patch_moto() -> None:
                 "aws:cloudformation:logical-id": str(kwargs.get("LogicalId") or ""),
             }
         properties = cloudformation_json.get("Properties") or {}
-        apply_bucket_properties(
-            backend_for(account_id, region_name), bucket.name, properties, updating=False
-        )
+        with SYSTEM_TAG_WRITER:
+            apply_bucket_properties(
+                backend_for(account_id, region_name), bucket.name, properties, updating=False
+            )
         return bucket
 
     def update_from_cloudformation_json(
@@ -301,22 +500,24 @@ def patch_moto() -> None:
         # moto's update reads properties["BucketName"] for Tags even when the template has no
         # BucketName (KeyError). A bucket without BucketName keeps its generated name on AWS.
         properties.setdefault("BucketName", original_resource.name)
-        bucket = original_update(
-            cls,
-            original_resource,
-            new_resource_name,
-            cloudformation_json,
-            account_id,
-            region_name,
-        )
+        with SYSTEM_TAG_WRITER:
+            bucket = original_update(
+                cls,
+                original_resource,
+                new_resource_name,
+                cloudformation_json,
+                account_id,
+                region_name,
+            )
         if bucket is not original_resource and not hasattr(bucket, "s3p_cloudformation_tags"):
             # Replaced (new BucketName): the new bucket belongs to the same stack resource.
             bucket.s3p_cloudformation_tags = getattr(
                 original_resource, "s3p_cloudformation_tags", {}
             )
-        apply_bucket_properties(
-            backend_for(account_id, region_name), bucket.name, properties, updating=True
-        )
+        with SYSTEM_TAG_WRITER:
+            apply_bucket_properties(
+                backend_for(account_id, region_name), bucket.name, properties, updating=True
+            )
         return bucket
 
     def delete_from_cloudformation_json(
@@ -344,16 +545,15 @@ def patch_moto() -> None:
         Deny statement, treats a condition that does not hold as DENIED. So the standard
         "deny s3:* when aws:SecureTransport is false" statement that S3 Provisioner attaches
         denies every PutObject. Here a statement applies only when all its conditions hold for
-        the request context below; clients reach real S3 over TLS, so aws:SecureTransport is
-        true. Statements whose conditions hold are then judged by moto itself."""
+        REQUEST_CONTEXT by IAM's rules (conditions_hold, which raises on anything it does not
+        model: the request then fails with HTTP 500 naming it, never silently allowed).
+        Statements whose conditions hold are then judged by moto itself."""
         from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
         if self.policy is None:
             return PermissionResult.NEUTRAL
-        try:
-            document = json.loads(self.policy.decode())
-        except (ValueError, UnicodeDecodeError):
-            return PermissionResult.NEUTRAL
+        # PutBucketPolicy validated it (put_bucket_policy below), so it parses.
+        document = json.loads(self.policy.decode())
         permitted = False
         for statement in _as_list(document.get("Statement")):
             if not isinstance(statement, dict):
@@ -368,6 +568,78 @@ def patch_moto() -> None:
             permitted = permitted or result == PermissionResult.PERMITTED
         return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
+    original_delete_bucket = s3_models.S3Backend.delete_bucket
+
+    def delete_bucket(self: Any, bucket_name: str) -> Any:
+        """moto keeps a bucket's tags in the backend's tagger, keyed by the bucket ARN, and never
+        drops them: a bucket re-created under the same name came back with the old tags (and so
+        looked owned by a deployment). On AWS the tags go with the bucket."""
+        deleted = original_delete_bucket(self, bucket_name)
+        if deleted is not None:
+            self.tagger.delete_all_tags_for_resource(deleted.arn)
+        return deleted
+
+    s3_models.S3Backend.delete_bucket = delete_bucket
+
+    original_put_bucket_tagging = s3_models.S3Backend.put_bucket_tagging
+
+    def put_bucket_tagging(self: Any, bucket_name: str, tags: dict[str, str]) -> None:
+        """PutBucketTagging replaces the whole tag set. On AWS a requester can neither write an
+        ``aws:`` tag (moto checks that) nor drop one: on a bucket CloudFormation created, a tag
+        set without its ``aws:cloudformation:*`` tags fails with InvalidTag, which moto accepted.
+        CloudFormation itself (SYSTEM_TAG_WRITER) and the Resource Groups Tagging API's
+        TagResources (which merges into the existing set) keep them."""
+        if not SYSTEM_TAG_WRITER.active:
+            existing = self.tagger.get_tag_dict_for_resource(self.get_bucket(bucket_name).arn)
+            if any(key.startswith("aws:") and key not in tags for key in existing):
+                raise InvalidTagError("System tags cannot be removed by requester")
+        original_put_bucket_tagging(self, bucket_name, tags)
+
+    s3_models.S3Backend.put_bucket_tagging = put_bucket_tagging
+    original_put_bucket_policy = s3_models.S3Backend.put_bucket_policy
+
+    def put_bucket_policy(self: Any, bucket_name: str, policy: bytes) -> None:
+        """moto stored any bytes. S3 validates the document (MalformedPolicy) and, when the
+        bucket's BlockPublicPolicy is on, refuses a public policy (AccessDenied). A valid policy
+        the launcher cannot evaluate is refused loudly (501) rather than half-enforced."""
+        bucket = self.get_bucket(bucket_name)
+        try:
+            document = validate_bucket_policy(bucket_name, policy)
+        except ValueError as error:
+            raise StatusError("MalformedPolicy", str(error), 400) from None
+        except UnmodelledPolicy as error:
+            raise LauncherNotImplemented(str(error)) from None
+        block = bucket.public_access_block
+        if block is not None and block.block_public_policy and policy_is_public(document):
+            raise StatusError("AccessDenied", "Access Denied", 403)
+        original_put_bucket_policy(self, bucket_name, policy)
+
+    s3_models.S3Backend.put_bucket_policy = put_bucket_policy
+
+    # Since January 2023 every S3 bucket has default encryption: SSE-S3 unless configured
+    # otherwise, and DeleteBucketEncryption resets it to SSE-S3. moto had buckets without any
+    # (GetBucketEncryption answered ServerSideEncryptionConfigurationNotFoundError), a state AWS
+    # cannot reach.
+    def sse_s3_default() -> dict[str, Any]:
+        return {
+            "Rule": {
+                "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                "BucketKeyEnabled": False,
+            }
+        }
+
+    original_bucket_init = FakeBucket.__init__
+
+    def bucket_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_bucket_init(self, *args, **kwargs)
+        if getattr(self, "encryption", None) is None:
+            self.encryption = sse_s3_default()
+
+    def delete_bucket_encryption(self: Any, bucket_name: str) -> None:
+        self.get_bucket(bucket_name).encryption = sse_s3_default()
+
+    FakeBucket.__init__ = bucket_init
+    s3_models.S3Backend.delete_bucket_encryption = delete_bucket_encryption
     FakeBucket.get_permission = get_permission
     FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
     FakeBucket.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
@@ -587,25 +859,80 @@ def patch_cloudformation() -> None:
     resource_map_class.__getitem__ = getitem
     resource_map_class.__iter__ = iterate
 
-    def roll_back(stack: Any, operation: str, error: Exception) -> None:
-        """A resource failed: record it and roll back as CloudFormation does. A failed create
-        deletes what it created (Retain resources stay) and ends ROLLBACK_COMPLETE; a failed update
-        ends UPDATE_ROLLBACK_COMPLETE (moto cannot restore the previous resource state)."""
-        reason = getattr(error, "message", None) or str(error) or type(error).__name__
-        stack._add_stack_event(f"{operation}_FAILED", resource_status_reason=reason)
-        prefix = "" if operation == "CREATE" else "UPDATE_"
-        stack._add_stack_event(
-            f"{prefix}ROLLBACK_IN_PROGRESS",
-            resource_status_reason=f"The following resource(s) failed to {operation.lower()}: {reason}",
+    def resource_event(stack: Any, logical_id: str, status: str, reason: str | None) -> None:
+        """A per-resource stack event, as CloudFormation writes for each resource it touches."""
+        resource = stack.resource_map._parsed_resources.get(logical_id)
+        physical_id = getattr(resource, "physical_resource_id", None)
+        resource_json = (stack.resource_map._resource_json_map or {}).get(logical_id) or {}
+        stack.events.append(
+            cfn_models.Event(
+                stack_id=stack.stack_id,
+                stack_name=stack.name,
+                logical_resource_id=logical_id,
+                physical_resource_id=physical_id if isinstance(physical_id, str) else "",
+                resource_type=str(resource_json.get("Type") or ""),
+                resource_status=status,
+                resource_status_reason=reason,
+                resource_properties=None,
+            )
         )
+
+    def tag_failing_resource(original: Any) -> Any:
+        """Wrap parse_and_create/update_resource so a resource's error names the resource (the
+        per-resource *_FAILED event needs its logical id)."""
+
+        def wrapped(logical_id: str, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return original(logical_id, *args, **kwargs)
+            except Exception as error:
+                if not hasattr(error, "s3p_logical_id"):
+                    error.s3p_logical_id = logical_id  # type: ignore[attr-defined]
+                raise
+
+        return wrapped
+
+    parsing.parse_and_create_resource = tag_failing_resource(parsing.parse_and_create_resource)
+    parsing.parse_and_update_resource = tag_failing_resource(parsing.parse_and_update_resource)
+
+    def roll_back(stack: Any, operation: str, error: Exception) -> None:
+        """A resource failed: record it and roll back as CloudFormation does, with the events it
+        writes. The failing resource gets ``<OP>_IN_PROGRESS`` and ``<OP>_FAILED`` with the reason
+        (moto let the error escape, or the first launcher wrote a stack-level event). A failed
+        create deletes what it created (Retain resources stay) and ends ROLLBACK_COMPLETE. A
+        failed update re-applies the previous template to the resources, so they are as before
+        (UPDATE_ROLLBACK_COMPLETE); if that fails too the stack is UPDATE_ROLLBACK_FAILED."""
+        reason = getattr(error, "message", None) or str(error) or type(error).__name__
+        logical_id = getattr(error, "s3p_logical_id", None)
+        if logical_id:
+            resource_event(stack, logical_id, f"{operation}_IN_PROGRESS", None)
+            resource_event(stack, logical_id, f"{operation}_FAILED", reason)
+            failed = f"The following resource(s) failed to {operation.lower()}: [{logical_id}]. "
+        else:
+            failed = f"Stack operation failed: {reason}"
         if operation == "CREATE":
+            stack._add_stack_event(
+                "ROLLBACK_IN_PROGRESS", resource_status_reason=failed + "Rollback requested by user."
+            )
             try:
                 stack.resource_map.delete()
             except Exception:  # noqa: BLE001 - best effort, as a real rollback can fail too
                 pass
             freeze(stack, keep_outputs=False)
-        stack._add_stack_event(f"{prefix}ROLLBACK_COMPLETE")
-        stack.status = f"{prefix}ROLLBACK_COMPLETE"
+            stack._add_stack_event("ROLLBACK_COMPLETE")
+            stack.status = "ROLLBACK_COMPLETE"
+            return
+        stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=failed)
+        stack._parse_template()  # stack.template is still the previous one
+        try:
+            stack.resource_map.update(stack.template_dict, stack.parameters or None)
+        except Exception as rollback_error:  # noqa: BLE001 - reported as AWS would
+            reason = getattr(rollback_error, "message", None) or str(rollback_error)
+            stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=reason)
+            stack.status = "UPDATE_ROLLBACK_FAILED"
+            return
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
 
     original_create_resources = cfn_models.Stack.create_resources
 
@@ -618,6 +945,40 @@ def patch_cloudformation() -> None:
             roll_back(self, "CREATE", error)
 
     cfn_models.Stack.create_resources = create_resources
+
+    original_create_change_set = backend_class.create_change_set
+
+    def create_change_set(self: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        """moto computes a change set for any difference in the template text. AWS does not
+        update a stack whose only change is in its Metadata or Outputs sections ("you cannot
+        update the Metadata section by itself", and the same for outputs): such a change set
+        fails as an empty one does. A change of resources, stack tags or parameters counts."""
+        change_set_id, stack_id = original_create_change_set(self, *args, **kwargs)
+        change_set = self.change_sets[change_set_id]
+        stack = change_set.stack
+        if change_set.change_set_type != "UPDATE" or change_set.status == "FAILED":
+            return change_set_id, stack_id
+
+        def significant(template: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in template.items() if k not in ("Metadata", "Outputs")}
+
+        stack._parse_template()
+        new_template = stack.parse_template(change_set.template)
+        same_tags = (change_set.tags or stack.tags) == stack.tags
+        if (
+            significant(new_template) == significant(stack.template_dict)
+            and stack.has_parameters(change_set.parameters)
+            and same_tags
+        ):
+            change_set.status = "FAILED"
+            change_set.execution_status = "UNAVAILABLE"
+            change_set.status_reason = (
+                "The submitted information didn't contain changes. Submit different "
+                "information to create a change set."
+            )
+        return change_set_id, stack_id
+
+    backend_class.create_change_set = create_change_set
 
     original_execute = backend_class.execute_change_set
 
@@ -682,6 +1043,14 @@ def patch_cloudformation() -> None:
         new_resources = (self.template_dict or {}).get("Resources") or {}
         for change in changes:
             detail_change(change, old_resources, new_resources, self.stack.resource_map)
+        add_reference_changes(
+            changes,
+            new_resources,
+            self.stack.resource_map,
+            lambda action, logical_id, kind: cfn_models.Change(
+                action=action, logical_resource_id=logical_id, resource_type=kind
+            ),
+        )
         return changes
 
     cfn_models.ChangeSet.diff = diff
@@ -814,6 +1183,106 @@ def detail_change(change: Any, old_resources: dict, new_resources: dict, resourc
     )
 
 
+def _references(value: Any) -> set[str]:
+    """Logical ids a template value refers to (Ref, Fn::GetAtt, ${X} / ${X.Attr} in Fn::Sub)."""
+    import re
+
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner[0] if isinstance(inner, list) and inner else str(inner).split(".")[0]
+                found.add(str(target))
+            elif key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                if isinstance(text, str):
+                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
+                found.update(_references(inner))
+            else:
+                found.update(_references(inner))
+    elif isinstance(value, list):
+        for inner in value:
+            found.update(_references(inner))
+    return {ref for ref in found if not ref.startswith("AWS::")}
+
+
+KNOWN_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
+
+
+def add_reference_changes(
+    changes: list[Any], new_resources: dict, resource_map: Any, make_change: Any
+) -> None:
+    """What AWS adds for a resource whose properties refer to a resource being replaced: the new
+    physical id (and attributes) are known only when the change set runs, so each referring
+    property gets a detail with ``ChangeSource: ResourceReference``, ``CausingEntity`` the
+    replaced resource and ``Evaluation: Dynamic``; a referring resource that had no change of its
+    own becomes a Modify. A direct modification whose new value refers to a replaced resource is
+    ``Dynamic`` with AfterValue ``{{changeSet:KNOWN_AFTER_APPLY}}`` (Static otherwise: the
+    launcher's values are the template's own, which AWS also knows before applying)."""
+    replaced = {
+        c.logical_resource_id for c in changes if getattr(c, "replacement", None) == "True"
+    }
+    if not replaced:
+        return
+    by_id = {c.logical_resource_id: c for c in changes}
+    for logical_id, resource in new_resources.items():
+        if logical_id in replaced or not isinstance(resource, dict):
+            continue
+        properties = resource.get("Properties") or {}
+        kind = str(resource.get("Type") or "")
+        replacing = REPLACEMENT_PROPERTIES.get(kind, set())
+        reference_details = []
+        for name, value in properties.items():
+            for cause in sorted(_references(value) & replaced):
+                reference_details.append(
+                    {
+                        "Target": {
+                            "Attribute": "Tags" if name == "Tags" else "Properties",
+                            "Name": name,
+                            "RequiresRecreation": "Always" if name in replacing else "Never",
+                        },
+                        "Evaluation": "Dynamic",
+                        "ChangeSource": "ResourceReference",
+                        "CausingEntity": cause,
+                    }
+                )
+        if not reference_details:
+            continue
+        change = by_id.get(logical_id)
+        if change is None:
+            change = make_change("Modify", logical_id, kind)
+            physical_id = getattr(
+                resource_map._parsed_resources.get(logical_id), "physical_resource_id", None
+            )
+            if isinstance(physical_id, str):
+                change.physical_resource_id = physical_id
+            change.details = []
+            changes.append(change)
+        if change.action != "Modify":
+            continue
+        for detail in change.details:
+            name = detail["Target"]["Name"]
+            if _references(properties.get(name)) & replaced:
+                detail["Evaluation"] = "Dynamic"
+                detail["Target"]["AfterValue"] = KNOWN_AFTER_APPLY
+        change.details.extend(reference_details)
+        change.scope = sorted({d["Target"]["Attribute"] for d in change.details})
+        recreate = [d["Target"]["RequiresRecreation"] for d in change.details]
+        # A replacement that depends on a value known only after apply is Conditional on AWS.
+        change.replacement = (
+            "True"
+            if any(
+                d["Target"]["RequiresRecreation"] == "Always" and d["Evaluation"] == "Static"
+                for d in change.details
+            )
+            else "Conditional"
+            if "Always" in recreate
+            else "False"
+        )
+
+
 class _PatchCloudFormationOnImport:
     """Meta-path hook: run patch_cloudformation right after moto.cloudformation.responses is
     imported (lazily, by the first CloudFormation request), keeping server start-up cheap."""
@@ -849,17 +1318,22 @@ def exit_on_stdin_eof() -> None:
         os._exit(0)
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    # One log line per request would only fill the harness's stderr file.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
+def install_patches() -> None:
+    """Patch moto in this process (also used by moto_launcher_test.py, the patches' own tests)."""
     patch_moto()
     patch_s3_xml_roots()
     if "moto.cloudformation.responses" in sys.modules:
         patch_cloudformation()
     else:
         sys.meta_path.insert(0, _PatchCloudFormationOnImport())
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # One log line per request would only fill the harness's stderr file.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    install_patches()
 
     from moto.server import ThreadedMotoServer
 
