@@ -192,7 +192,10 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         Err(error) => {
             let status = exit::status_for_error(&error);
             let message = format!("{error:#}");
-            if error.chain().any(<dyn std::error::Error>::is::<exit::NotConfirmed>) {
+            if error
+                .chain()
+                .any(<dyn std::error::Error>::is::<exit::NotConfirmed>)
+            {
                 // The person's answer: an outcome, not an error.
                 out.result(&message);
             } else {

@@ -78,7 +78,14 @@ fn a_stalled_endpoint_ends_every_aws_action_by_its_deadline_naming_the_endpoint(
     for (action, extra) in actions {
         let started = Instant::now();
         let output = tool(work.path(), &endpoint)
-            .args(["--config", &site.config, "--action", action, "--timeout", "3"])
+            .args([
+                "--config",
+                &site.config,
+                "--action",
+                action,
+                "--timeout",
+                "3",
+            ])
             .args(extra)
             .stdin(Stdio::null())
             .output()
@@ -145,16 +152,16 @@ impl Running {
                 }
             }
         }
-        panic!("no line with {text:?}; stderr so far:\n{}", self.seen.join("\n"));
+        panic!(
+            "no line with {text:?}; stderr so far:\n{}",
+            self.seen.join("\n")
+        );
     }
 
     /// SIGINT to this process only, then its exit code and the rest of its stderr.
     fn interrupt(mut self) -> (Option<i32>, String) {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
         assert!(sent.success());
         let status = wait_bounded(&mut self.child, Duration::from_mins(1));
         let mut rest = String::new();
@@ -202,7 +209,11 @@ fn reports_of(work: &Workdir, action: &str) -> Vec<String> {
 }
 
 fn stack_count(moto: &MotoServer, region: &str) -> usize {
-    support::block_on(async { support::live_stacks(&moto.clients(region).await).await.len() })
+    support::block_on(async {
+        support::live_stacks(&moto.clients(region).await)
+            .await
+            .len()
+    })
 }
 
 fn buckets(moto: &MotoServer, region: &str) -> Vec<String> {
@@ -223,14 +234,26 @@ fn ctrl_c_while_the_change_set_is_computed_deletes_it_and_the_rerun_deploys() {
     let work = Workdir::new();
     let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
     let mut command = moto_tool(&moto, &work);
-    command.args(["--config", &site.config, "--action", "prep-master", "--force"]);
+    command.args([
+        "--config",
+        &site.config,
+        "--action",
+        "prep-master",
+        "--force",
+    ]);
     let mut running = Running::spawn(command);
     running.wait_for("Computing the changes");
     std::thread::sleep(Duration::from_millis(500));
     let (code, text) = running.interrupt();
     assert_eq!(code, Some(130), "{text}");
-    assert!(text.contains("interrupted (Ctrl-C) while computing the changes to stack"), "{text}");
-    assert!(text.contains("was deleted before it was executed"), "{text}");
+    assert!(
+        text.contains("interrupted (Ctrl-C) while computing the changes to stack"),
+        "{text}"
+    );
+    assert!(
+        text.contains("was deleted before it was executed"),
+        "{text}"
+    );
     assert!(
         text.contains("To resume: s3-provisioner --config edge-prod-b001-us-west-1-s3.yaml --action prep-master --force"),
         "{text}"
@@ -240,7 +263,13 @@ fn ctrl_c_while_the_change_set_is_computed_deletes_it_and_the_rerun_deploys() {
     assert_eq!(stack_count(&moto, "us-west-1"), 0, "{text}");
 
     moto.command(work.path())
-        .args(["--config", &site.config, "--action", "prep-master", "--force"])
+        .args([
+            "--config",
+            &site.config,
+            "--action",
+            "prep-master",
+            "--force",
+        ])
         .assert()
         .success();
     assert_eq!(stack_count(&moto, "us-west-1"), 1);
@@ -267,8 +296,14 @@ fn ctrl_c_while_markers_are_created_says_so_and_the_rerun_creates_the_rest() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, text) = running.interrupt();
     assert_eq!(code, Some(130), "{text}");
-    assert!(text.contains("interrupted (Ctrl-C) while creating the folders"), "{text}");
-    assert!(text.contains("--action deploy-solution --solution recommendation-engine"), "{text}");
+    assert!(
+        text.contains("interrupted (Ctrl-C) while creating the folders"),
+        "{text}"
+    );
+    assert!(
+        text.contains("--action deploy-solution --solution recommendation-engine"),
+        "{text}"
+    );
     assert_eq!(reports_of(&work, "deploy-solution").len(), 1, "{text}");
 
     moto.command(work.path())
@@ -282,7 +317,12 @@ fn ctrl_c_while_markers_are_created_says_so_and_the_rerun_creates_the_rest() {
         ])
         .assert()
         .success();
-    let keys = keys(&moto, "us-west-1", &site.bucket, "solutions/recommendation-engine/");
+    let keys = keys(
+        &moto,
+        "us-west-1",
+        &site.bucket,
+        "solutions/recommendation-engine/",
+    );
     assert_eq!(
         keys.len(),
         s3_provisioner::blueprint::marker_keys("recommendation-engine").len() - 1,
@@ -304,8 +344,14 @@ fn ctrl_c_while_a_bucket_is_emptied_leaves_a_rerunnable_tear_down() {
     std::thread::sleep(Duration::from_millis(500));
     let (code, text) = running.interrupt();
     assert_eq!(code, Some(130), "{text}");
-    assert!(text.contains("interrupted (Ctrl-C) while emptying bucket"), "{text}");
-    assert!(text.contains("listed object versions were deleted"), "{text}");
+    assert!(
+        text.contains("interrupted (Ctrl-C) while emptying bucket"),
+        "{text}"
+    );
+    assert!(
+        text.contains("listed object versions were deleted"),
+        "{text}"
+    );
     assert!(text.contains("--action tear-down --force"), "{text}");
     assert_eq!(reports_of(&work, "tear-down").len(), 1, "{text}");
 
@@ -341,7 +387,10 @@ fn ctrl_c_at_the_prompt_exits_130_with_nothing_created() {
         command.env_remove(key);
     }
     command.envs(moto.env()).env("NO_COLOR", "1");
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut script = command.spawn().unwrap();
     let mut stdout = script.stdout.take().unwrap();
     let (sender, chunks) = mpsc::channel();
@@ -361,17 +410,32 @@ fn ctrl_c_at_the_prompt_exits_130_with_nothing_created() {
             seen.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
-    assert!(seen.contains("AWS account 123456789012"), "the prompt names the account: {seen}");
+    assert!(
+        seen.contains("AWS account 123456789012"),
+        "the prompt names the account: {seen}"
+    );
     let tool_pid = child_pid_of(script.id()).expect("the tool runs under script");
-    assert!(Command::new("kill").args(["-INT", &tool_pid.to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &tool_pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
     let code = wait_bounded(&mut script, Duration::from_mins(1));
     while let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(500)) {
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     // script exits with its child's status.
     assert_eq!(code, Some(130), "{seen}");
-    assert!(seen.contains("interrupted (Ctrl-C) while waiting for confirmation"), "{seen}");
-    assert!(seen.contains("was deleted before it was executed"), "{seen}");
+    assert!(
+        seen.contains("interrupted (Ctrl-C) while waiting for confirmation"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("was deleted before it was executed"),
+        "{seen}"
+    );
     assert_eq!(stack_count(&moto, "us-west-1"), 0, "{seen}");
     assert!(!buckets(&moto, "us-west-1").contains(&site.bucket));
     assert_eq!(reports_of(&work, "prep-master").len(), 1);

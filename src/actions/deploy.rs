@@ -113,7 +113,8 @@ pub async fn create_markers(
     )
     .await;
     if created.is_ok() {
-        aws.journal.step(format!("finishing {}", ctx.options.action));
+        aws.journal
+            .step(format!("finishing {}", ctx.options.action));
     }
     created
 }

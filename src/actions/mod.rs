@@ -253,8 +253,7 @@ pub fn rerun_command(ctx: &Ctx<'_>) -> String {
         shell_word(&config_arg(ctx)),
         ctx.options.action
     );
-    if ctx.deployment.solution != MASTER_SOLUTION || ctx.options.action == Action::DeploySolution
-    {
+    if ctx.deployment.solution != MASTER_SOLUTION || ctx.options.action == Action::DeploySolution {
         let _ = write!(command, " --solution {}", ctx.options.solution);
     }
     if let Some(test_id) = &ctx.options.test_id {

@@ -88,7 +88,9 @@ fn explain(reason: StopReason, snapshot: &Snapshot, state: &str, resume: &str) -
         StopReason::DeadlineExceeded { .. } if !snapshot.in_flight.is_empty() => {
             ". Check that the endpoint is reachable (AWS_ENDPOINT_URL, proxy, network), then resume with: "
         }
-        StopReason::DeadlineExceeded { .. } => ". Raise --timeout if the work needs longer; resume with: ",
+        StopReason::DeadlineExceeded { .. } => {
+            ". Raise --timeout if the work needs longer; resume with: "
+        }
         StopReason::Interrupted => ". To resume: ",
     };
     message.push_str(hint);
@@ -109,8 +111,7 @@ async fn clean_up(aws: &AwsClients, snapshot: &Snapshot) -> anyhow::Result<Strin
         if !executed {
             unexecuted = true;
             let existed =
-                cfn::delete_change_set_named(&aws.cfn, &pending.name, &pending.stack_name)
-                    .await?;
+                cfn::delete_change_set_named(&aws.cfn, &pending.name, &pending.stack_name).await?;
             let shell = pending.kind == ChangeSetKind::Create
                 && delete_review_shell(aws, &pending.stack_name).await?;
             if existed || shell {
@@ -180,7 +181,7 @@ pub(super) fn name_endpoint(error: anyhow::Error, aws: &AwsClients) -> anyhow::E
     };
     match aws.journal.endpoint_of_last_failure(&operation) {
         Some(endpoint) => error.context(format!(
-            "the AWS endpoint {endpoint} did not answer {operation}; check that it is reachable (AWS_ENDPOINT_URL, proxy, network)"
+            "AWS endpoint {endpoint} could not be reached or did not answer {operation}; check that it is reachable (AWS_ENDPOINT_URL, proxy, network)"
         )),
         None => error,
     }
@@ -234,9 +235,15 @@ mod tests {
             "s3-provisioner --config c.yaml --action prep-master --force",
         );
         assert!(
-            text.starts_with("interrupted (Ctrl-C) while computing the changes to stack s. The change set"),
+            text.starts_with(
+                "interrupted (Ctrl-C) while computing the changes to stack s. The change set"
+            ),
             "{text}"
         );
-        assert!(text.ends_with("To resume: s3-provisioner --config c.yaml --action prep-master --force"));
+        assert!(
+            text.ends_with(
+                "To resume: s3-provisioner --config c.yaml --action prep-master --force"
+            )
+        );
     }
 }

@@ -141,8 +141,10 @@ pub(super) async fn tear_down(
             format!("This permanently deletes bucket {bucket} with every object version in it.")
         }
     };
-    aws.journal
-        .step(format!("waiting for confirmation to tear down {}", deployment.name));
+    aws.journal.step(format!(
+        "waiting for confirmation to tear down {}",
+        deployment.name
+    ));
     out.confirm_typed(settings.force, &what, &bucket).await?;
 
     if bucket_present {

@@ -84,10 +84,7 @@ where
             } else {
                 (
                     AwsErrorKind::Unreachable,
-                    format!(
-                        "could not reach AWS for {operation}: {}",
-                        innermost(&error)
-                    ),
+                    format!("could not reach AWS for {operation}: {}", innermost(&error)),
                 )
             }
         }
@@ -255,9 +252,7 @@ mod tests {
             "s3:PutObject"
         );
         assert_eq!(
-            operation_name::<
-                aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError,
-            >(),
+            operation_name::<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError>(),
             "sts:GetCallerIdentity"
         );
     }

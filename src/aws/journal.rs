@@ -305,8 +305,14 @@ mod tests {
             endpoint_of("https://s3.us-west-1.amazonaws.com/bucket/key?x-id=PutObject"),
             "https://s3.us-west-1.amazonaws.com"
         );
-        assert_eq!(endpoint_of("http://127.0.0.1:4566/"), "http://127.0.0.1:4566");
-        assert_eq!(endpoint_of("http://127.0.0.1:4566"), "http://127.0.0.1:4566");
+        assert_eq!(
+            endpoint_of("http://127.0.0.1:4566/"),
+            "http://127.0.0.1:4566"
+        );
+        assert_eq!(
+            endpoint_of("http://127.0.0.1:4566"),
+            "http://127.0.0.1:4566"
+        );
     }
 
     #[test]

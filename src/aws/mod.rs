@@ -206,18 +206,22 @@ async fn check_profile_exists(name: &str, from_flag: bool) -> anyhow::Result<()>
     } else {
         format!("AWS_PROFILE={name}")
     };
-    let profiles =
-        match aws_config::profile::load(&Fs::real(), &Env::real(), &EnvConfigFiles::default(), None)
-            .await
-        {
-            Ok(profiles) => profiles,
-            Err(error) => {
-                return Err(UsageError(format!(
+    let profiles = match aws_config::profile::load(
+        &Fs::real(),
+        &Env::real(),
+        &EnvConfigFiles::default(),
+        None,
+    )
+    .await
+    {
+        Ok(profiles) => profiles,
+        Err(error) => {
+            return Err(UsageError(format!(
                     "{source}: the AWS config files cannot be read: {error}. Fix ~/.aws/config (or AWS_CONFIG_FILE) and ~/.aws/credentials (or AWS_SHARED_CREDENTIALS_FILE)"
                 ))
                 .into());
-            }
-        };
+        }
+    };
     if profiles.get_profile(name).is_some() {
         return Ok(());
     }

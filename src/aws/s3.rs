@@ -258,9 +258,8 @@ async fn put_marker(
         if status == Some(412) || code(&error) == Some("PreconditionFailed") {
             return Ok(MarkerPut::AlreadyPresent);
         }
-        let retryable = code(&error).is_some_and(|c| {
-            is_retryable_code(c) || c == "ConditionalRequestConflict"
-        });
+        let retryable =
+            code(&error).is_some_and(|c| is_retryable_code(c) || c == "ConditionalRequestConflict");
         if !retryable || attempt == attempts {
             return Err(describe(error));
         }

@@ -250,8 +250,9 @@ pub async fn deploy(
             details.changes.len()
         ),
     };
-    aws.journal
-        .step(format!("waiting for confirmation to deploy stack {stack_name}"));
+    aws.journal.step(format!(
+        "waiting for confirmation to deploy stack {stack_name}"
+    ));
     if let Err(refusal) = out.confirm(request.force, &question).await {
         discard_change_set(out, aws, &details.handle).await;
         out.info("The change set was deleted; nothing was changed", &[]);
@@ -296,6 +297,20 @@ pub async fn compute_change_set(
         Err(error) => {
             // CloudFormation refused the request: no change set (and no stack) was made.
             aws.journal.change_set_settled();
+            let stack_taken = request.kind == ChangeSetKind::Create
+                && error.chain().any(|cause| {
+                    cause
+                        .downcast_ref::<crate::aws::error::AwsError>()
+                        .is_some_and(|e| {
+                            matches!(&e.kind, crate::aws::error::AwsErrorKind::Service { code } if code == "AlreadyExistsException")
+                        })
+                });
+            if stack_taken {
+                return Err(error.context(format!(
+                    "stack {} was created by someone else a moment ago — most likely another run deploying this same deployment; nothing was changed by this run. Check it with `aws cloudformation describe-stacks --stack-name {} --region {}` and rerun once it has finished",
+                    request.stack_name, request.stack_name, aws.region
+                )));
+            }
             return Err(error);
         }
     };
@@ -438,7 +453,10 @@ async fn show_before_asking(
         Ok(deployed) => {
             let diff = changes::template_diff(&deployed.unwrap_or_default(), template_body);
             if !diff.is_empty() {
-                out.info(out.paint(Style::Bold, "Template diff (deployed → new):"), &[]);
+                out.info(
+                    out.paint(Style::Bold, "Template diff (deployed → new):"),
+                    &[],
+                );
                 for line in diff.lines() {
                     out.info(line, &[]);
                 }
@@ -487,6 +505,20 @@ pub async fn execute_and_watch(
         return Ok(stack);
     }
     report_failures(out, &cursor);
+    let bucket_taken = cursor.failures().iter().any(|event| {
+        event.resource_type == "AWS::S3::Bucket"
+            && event
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("already exists") || r.contains("AlreadyExists"))
+    });
+    if bucket_taken && handle.kind == ChangeSetKind::Create {
+        bail!(
+            "deploying stack {stack_name} failed: it is now {}, because its bucket name was taken while it was being created — most likely by another run deploying this same deployment at the same time. Check that run's stack with `aws cloudformation describe-stacks --stack-name {stack_name} --region {}` (and the bucket's tags); rerun with --force once it has finished: the rolled-back stack is then deleted and the deployment brought up to date",
+            stack.status_name,
+            aws.region
+        );
+    }
     let next = match stack.status {
         StackStatus::RollbackComplete => {
             "fix the cause above, then rerun with --force: the rolled-back stack is deleted and created again"
