@@ -81,7 +81,8 @@ pub struct Cli {
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// How long to wait for a stack operation, in seconds.
+    /// Deadline of an AWS action for one config, in seconds: every wait and request ends by
+    /// then (exit 1, naming what did not answer).
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub timeout: u64,
 

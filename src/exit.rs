@@ -70,6 +70,13 @@ pub struct UsageError(pub String);
 #[error("{0}")]
 pub struct Refusal(pub String);
 
+/// The person at the terminal answered "no" (or typed something else than asked). Exit 4, like a
+/// refusal, but it is the outcome the person chose, so it is reported as a plain line, not as an
+/// error.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotConfirmed(pub String);
+
 /// Ctrl-C while waiting. The message says what state things are in and how to resume. Exit 130.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -84,7 +91,7 @@ pub fn status_for_error(error: &anyhow::Error) -> ExitStatus {
         {
             return ExitStatus::Usage;
         }
-        if cause.is::<Refusal>() {
+        if cause.is::<Refusal>() || cause.is::<NotConfirmed>() {
             return ExitStatus::Refused;
         }
         if cause.is::<Interrupted>() {

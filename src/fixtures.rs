@@ -143,6 +143,7 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         },
         profile: None,
         timeout: Duration::from_secs(1),
+        interrupts: crate::stop::Interrupts::never(),
         detailed_exitcode: false,
         keep: false,
         test_id: None,

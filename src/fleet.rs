@@ -19,9 +19,11 @@ pub async fn run(
     parallel: usize,
 ) -> ExitStatus {
     let mut terminal = Output::to_terminal(settings);
+    // After Ctrl-C no further config is started; the ones running stop and report.
     let mut runs = futures_util::stream::iter(configs.iter().enumerate())
+        .take_while(|_| std::future::ready(!options.interrupts.is_interrupted()))
         .map(|(index, config)| async move {
-            let (mut out, captured) = Output::captured(settings);
+            let (mut out, captured) = Output::for_fleet_run(settings);
             let record = run_one(config, options, &mut out).await;
             (index, record, captured)
         })
@@ -42,9 +44,17 @@ pub async fn run(
         records.push((index, record));
     }
     records.sort_by_key(|(index, _)| *index);
+    let not_started = configs.len() - records.len();
+    if not_started > 0 {
+        terminal.warn(format!(
+            "interrupted: {not_started} of {} config(s) were not started; rerun the same command to run them (every action is safe to run again on the configs that finished)",
+            configs.len()
+        ));
+    }
     let worst = records
         .iter()
         .map(|(_, r)| r.status)
+        .chain((not_started > 0).then_some(ExitStatus::Interrupted))
         .max_by_key(|s| s.severity())
         .unwrap_or(ExitStatus::Success);
     match settings.format {

@@ -20,6 +20,7 @@ pub mod naming;
 pub mod output;
 pub mod policy;
 pub mod report;
+pub mod stop;
 pub mod template;
 
 use std::path::{Path, PathBuf};
@@ -43,7 +44,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Run the command line: one config, or a fleet of them. Never panics on bad input; every
 /// failure is reported on stderr (and in the report) and becomes the returned exit status.
 pub async fn run(cli: Cli) -> ExitStatus {
-    let options = run_options(&cli);
+    let options = run_options(&cli, stop::Interrupts::install(output::notice));
     let settings = OutputSettings {
         format: cli.output,
         no_color: cli.no_color,
@@ -69,7 +70,7 @@ pub async fn run(cli: Cli) -> ExitStatus {
     fleet::run(&configs, &options, settings, usize::from(cli.parallel)).await
 }
 
-fn run_options(cli: &Cli) -> RunOptions {
+fn run_options(cli: &Cli, interrupts: stop::Interrupts) -> RunOptions {
     RunOptions {
         action: cli.action,
         solution: cli.solution.clone(),
@@ -82,6 +83,7 @@ fn run_options(cli: &Cli) -> RunOptions {
         },
         profile: cli.profile.clone(),
         timeout: Duration::from_secs(cli.timeout),
+        interrupts,
         detailed_exitcode: cli.detailed_exitcode,
         keep: cli.keep,
         test_id: cli.test_id.clone(),
@@ -190,7 +192,25 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         Err(error) => {
             let status = exit::status_for_error(&error);
             let message = format!("{error:#}");
-            out.error(&message);
+            if error
+                .chain()
+                .any(<dyn std::error::Error>::is::<exit::NotConfirmed>)
+            {
+                // The person's answer: an outcome, not an error.
+                out.result(&message);
+            } else {
+                out.error(&message);
+            }
+            // The SDK's own account of an AWS failure, for `-v`.
+            if let Some(aws) = error
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<aws::error::AwsError>())
+            {
+                out.debug(
+                    "AWS error details",
+                    &[("operation", &aws.operation), ("chain", &aws.details)],
+                );
+            }
             let problems = error
                 .chain()
                 .find_map(|cause| cause.downcast_ref::<crate::config::Error>())

@@ -19,7 +19,13 @@ fn main() -> ExitCode {
             .build()
     };
     match runtime {
-        Ok(runtime) => runtime.block_on(s3_provisioner::run(cli)).into(),
+        Ok(runtime) => {
+            let status = runtime.block_on(s3_provisioner::run(cli));
+            // A question abandoned by Ctrl-C leaves its blocking stdin read behind: do not wait
+            // for it (or for anything else) on the way out.
+            runtime.shutdown_background();
+            status.into()
+        }
         Err(error) => {
             #[allow(clippy::print_stderr, clippy::disallowed_macros)] // Output does not exist yet.
             {

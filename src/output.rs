@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 use crate::cli::OutputFormat;
-use crate::exit::Refusal;
+use crate::exit::{NotConfirmed, Refusal};
 
 /// Report levels, spelled as SPEC §2 requires so `grep -i error` finds failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -138,6 +138,8 @@ pub struct Output {
     quiet: bool,
     verbose: u8,
     interactive: bool,
+    /// Part of a fleet run: never asks, and says why.
+    in_fleet: bool,
     stdout: Sink,
     stderr: Sink,
     log: Vec<LogLine>,
@@ -157,6 +159,7 @@ impl Output {
             quiet: settings.quiet,
             verbose: settings.verbose,
             interactive: stderr_tty && io::stdin().is_terminal(),
+            in_fleet: false,
             stdout: Sink::Stdout,
             stderr: Sink::Stderr,
             log: Vec::new(),
@@ -172,10 +175,19 @@ impl Output {
             quiet: settings.quiet,
             verbose: settings.verbose,
             interactive: false,
+            in_fleet: false,
             stdout: Sink::Buffer(Arc::clone(&captured.stdout)),
             stderr: Sink::Buffer(Arc::clone(&captured.stderr)),
             log: Vec::new(),
         };
+        (output, captured)
+    }
+
+    /// Output of one config of a fleet run: captured like [`Output::captured`], and a question
+    /// is refused with the reason fleets never ask.
+    pub fn for_fleet_run(settings: OutputSettings) -> (Self, Captured) {
+        let (mut output, captured) = Self::captured(settings);
+        output.in_fleet = true;
         (output, captured)
     }
 
@@ -280,12 +292,56 @@ impl Output {
         &self.log
     }
 
-    /// Go ahead only with `--force` or an interactive "yes". Without a terminal this refuses
-    /// (exit 4) instead of waiting for input that will never come.
-    pub fn confirm(&mut self, force: bool, question: &str) -> anyhow::Result<()> {
+    /// Go ahead only with `--force` or an interactive "yes". Without a terminal (or in a fleet)
+    /// this refuses (exit 4) instead of waiting for input that will never come; a "no" is
+    /// [`NotConfirmed`] (exit 4, reported as an outcome, not an error). The question is asked
+    /// without blocking the runtime, so Ctrl-C at the prompt stops the run (exit 130) at once.
+    pub async fn confirm(&mut self, force: bool, question: &str) -> anyhow::Result<()> {
         if force {
             self.record(Level::Info, format!("{question} -> yes (--force)"), &[]);
             return Ok(());
+        }
+        self.refuse_unless_asking(question)?;
+        let answer = ask(format!("{question} [y/N] ")).await?;
+        if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            self.record(Level::Info, format!("{question} -> yes"), &[]);
+            Ok(())
+        } else {
+            Err(NotConfirmed(format!("{question} Not confirmed; nothing was changed")).into())
+        }
+    }
+
+    /// Like [`Output::confirm`], but the person must type `expected` (tear-down: the bucket name).
+    pub async fn confirm_typed(
+        &mut self,
+        force: bool,
+        what: &str,
+        expected: &str,
+    ) -> anyhow::Result<()> {
+        if force {
+            self.record(Level::Info, format!("{what} -> confirmed by --force"), &[]);
+            return Ok(());
+        }
+        self.refuse_unless_asking(what)?;
+        let answer = ask(format!("{what} Type `{expected}` to confirm: ")).await?;
+        if answer.trim() == expected {
+            self.record(Level::Info, format!("{what} -> confirmed"), &[]);
+            Ok(())
+        } else {
+            Err(NotConfirmed(format!(
+                "{what} Confirmation did not match `{expected}`; nothing was changed"
+            ))
+            .into())
+        }
+    }
+
+    /// The refusal when no question can be asked: in a fleet, or without a terminal.
+    fn refuse_unless_asking(&self, question: &str) -> anyhow::Result<()> {
+        if self.in_fleet {
+            return Err(Refusal(format!(
+                "{question} Refused: fleet runs never ask for confirmation (their configs run side by side, so questions and answers would interleave). Rerun with --force, or run this config on its own to be asked"
+            ))
+            .into());
         }
         if !self.interactive {
             return Err(Refusal(format!(
@@ -293,47 +349,30 @@ impl Output {
             ))
             .into());
         }
-        let answer = ask(&format!("{question} [y/N] "))?;
-        if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-            self.record(Level::Info, format!("{question} -> yes"), &[]);
-            Ok(())
-        } else {
-            Err(Refusal(format!("{question} Not confirmed; nothing was changed")).into())
-        }
-    }
-
-    /// Like [`Output::confirm`], but the person must type `expected` (tear-down: the bucket name).
-    pub fn confirm_typed(&mut self, force: bool, what: &str, expected: &str) -> anyhow::Result<()> {
-        if force {
-            self.record(Level::Info, format!("{what} -> confirmed by --force"), &[]);
-            return Ok(());
-        }
-        if !self.interactive {
-            return Err(Refusal(format!(
-                "{what} Refused: this needs confirmation and no terminal is attached; rerun with --force"
-            ))
-            .into());
-        }
-        let answer = ask(&format!("{what} Type `{expected}` to confirm: "))?;
-        if answer.trim() == expected {
-            self.record(Level::Info, format!("{what} -> confirmed"), &[]);
-            Ok(())
-        } else {
-            Err(Refusal(format!(
-                "{what} Confirmation did not match `{expected}`; nothing was changed"
-            ))
-            .into())
-        }
+        Ok(())
     }
 }
 
-fn ask(prompt: &str) -> anyhow::Result<String> {
-    let mut stderr = io::stderr().lock();
-    write!(stderr, "{prompt}")?;
-    stderr.flush()?;
-    let mut answer = String::new();
-    io::stdin().read_line(&mut answer)?;
+/// Ask on the terminal and read one line, on a blocking thread so that the run can be stopped
+/// (Ctrl-C) while it waits. End of input is an empty answer, i.e. "no".
+async fn ask(prompt: String) -> anyhow::Result<String> {
+    {
+        let mut stderr = io::stderr().lock();
+        write!(stderr, "{prompt}")?;
+        stderr.flush()?;
+    }
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer).map(|_| answer)
+    })
+    .await??;
     Ok(answer)
+}
+
+/// A notice straight to the terminal's stderr, outside any run's output (the Ctrl-C notice,
+/// which may come while several fleet runs are buffering theirs).
+pub fn notice(line: &str) {
+    Sink::Stderr.write_line(&format!("\n{line}"));
 }
 
 fn render_fields(fields: &[(&str, &dyn Display)]) -> String {
@@ -394,13 +433,25 @@ mod tests {
         assert_eq!(captured.stdout(), "");
     }
 
-    #[test]
-    fn confirmation_without_a_terminal_is_a_refusal() {
+    #[tokio::test]
+    async fn confirmation_without_a_terminal_is_a_refusal() {
         let (mut out, _) = Output::captured(settings(OutputFormat::Text));
-        let error = out.confirm(false, "Create stack x?").unwrap_err();
+        let error = out.confirm(false, "Create stack x?").await.unwrap_err();
         assert!(error.is::<Refusal>());
+        assert!(error.to_string().contains("no terminal is attached"));
         assert!(error.to_string().contains("--force"));
-        assert!(out.confirm(true, "Create stack x?").is_ok());
+        assert!(out.confirm(true, "Create stack x?").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_fleet_run_says_fleets_never_ask_and_why() {
+        let (mut out, _) = Output::for_fleet_run(settings(OutputFormat::Text));
+        let error = out.confirm(false, "Create stack x?").await.unwrap_err();
+        assert!(error.is::<Refusal>());
+        let text = error.to_string();
+        assert!(text.contains("fleet runs never ask"), "{text}");
+        assert!(text.contains("run this config on its own"), "{text}");
+        assert!(!text.contains("no terminal"), "{text}");
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
         sts: aws_sdk_sts::Client::from_conf(sts),
         ssm: aws_sdk_ssm::Client::from_conf(ssm),
         region: REGION.to_owned(),
+        journal: s3_provisioner::aws::Journal::default(),
     }
 }
 

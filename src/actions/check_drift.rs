@@ -283,6 +283,7 @@ mod tests {
             sts: aws_sdk_sts::Client::from_conf(sts),
             ssm: aws_sdk_ssm::Client::from_conf(ssm),
             region: "us-west-1".to_owned(),
+            journal: crate::aws::Journal::default(),
         }
     }
 

@@ -90,6 +90,13 @@ pub async fn create_markers(
     solution: &str,
 ) -> anyhow::Result<MarkerReport> {
     let keys = blueprint::marker_keys(solution);
+    aws.journal.step(format!(
+        "creating the folders of {solution} in s3://{bucket}/{}",
+        blueprint::solution_prefix(solution)
+    ));
+    aws.journal.progress(|| {
+        "folder markers created so far are kept; the rerun creates only the missing ones".to_owned()
+    });
     ctx.out.info(
         format!(
             "Creating the folders of {solution} in s3://{bucket}/{}",
@@ -97,7 +104,19 @@ pub async fn create_markers(
         ),
         &[("folders", &keys.len())],
     );
-    s3::create_missing_markers(&aws.s3, bucket, &keys, MARKER_CONCURRENCY).await
+    let created = s3::create_missing_markers(
+        &aws.s3,
+        bucket,
+        &keys,
+        MARKER_CONCURRENCY,
+        crate::aws::error::Backoff::BULK,
+    )
+    .await;
+    if created.is_ok() {
+        aws.journal
+            .step(format!("finishing {}", ctx.options.action));
+    }
+    created
 }
 
 fn print_summary(ctx: &mut Ctx<'_>, result: &DeployResult) {

@@ -12,6 +12,7 @@ use crate::config::ValidConfig;
 use crate::exit::{ExitStatus, UsageError};
 use crate::naming::{self, Deployment, MASTER_SOLUTION, Pattern};
 use crate::output::Output;
+use crate::stop::{Interrupts, Stop};
 
 mod check_drift;
 mod create_policy;
@@ -20,6 +21,7 @@ mod deploy;
 mod deploy_solution;
 pub mod engine;
 mod show_changes;
+mod stopped;
 mod tear_down;
 mod test_deploy;
 mod upload_template;
@@ -43,8 +45,11 @@ pub struct RunOptions {
     pub force: bool,
     pub dirs: Dirs,
     pub profile: Option<String>,
-    /// Maximum wait for one stack operation.
+    /// `--timeout`: the deadline of an AWS action for one config (every wait and request in it
+    /// ends by then).
     pub timeout: Duration,
+    /// Ctrl-C, as seen by this process (tests pass [`Interrupts::never`]).
+    pub interrupts: Interrupts,
     /// show-changes: exit 3 when changes are pending.
     pub detailed_exitcode: bool,
     /// test-deploy: keep the test deployment.
@@ -151,34 +156,49 @@ pub async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
         Action::CreateProvTemplate => create_prov_template::run(ctx),
         Action::ValidateProvTemplate => validate_prov_template::run(ctx),
         Action::CreatePolicy => create_policy::run(ctx),
-        Action::ShowChanges => {
-            let aws = connect(ctx).await?;
-            show_changes::run(ctx, &aws).await
+        _ => run_aws(ctx).await,
+    }
+}
+
+/// An AWS action: clients for the config's region, then the account check, then the action —
+/// all of it bounded by the action's deadline (`--timeout`) and Ctrl-C. When either comes first
+/// the work is abandoned where it stands, what is safe is cleaned up (a change set that was
+/// never executed, and the empty stack it made), and the error says what state things are in and
+/// the command that resumes ([`stopped`]).
+async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
+    let aws = AwsClients::connect(&AwsOptions {
+        region: ctx.config.environment.region.clone(),
+        profile: ctx.options.profile.clone(),
+    })
+    .await?;
+    let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);
+    let reason = {
+        let work = std::pin::pin!(async {
+            verify_account(ctx, &aws).await?;
+            run_action(ctx, &aws).await
+        });
+        match stop.run(work).await {
+            Ok(result) => return result.map_err(|error| stopped::name_endpoint(error, &aws)),
+            Err(reason) => reason,
         }
-        Action::CheckDrift => {
-            let aws = connect(ctx).await?;
-            check_drift::run(ctx, &aws).await
-        }
-        Action::UploadTemplate => {
-            let aws = connect(ctx).await?;
-            upload_template::run(ctx, &aws).await
-        }
-        Action::PrepMaster | Action::CreateBucket => {
-            let aws = connect(ctx).await?;
-            deploy::run(ctx, &aws).await
-        }
-        Action::DeploySolution => {
-            let aws = connect(ctx).await?;
-            deploy_solution::run(ctx, &aws).await
-        }
-        Action::TestDeploy => {
-            let aws = connect(ctx).await?;
-            test_deploy::run(ctx, &aws).await
-        }
-        Action::TearDown => {
-            let aws = connect(ctx).await?;
-            tear_down::run(ctx, &aws).await
-        }
+    };
+    Err(stopped::clean_up_and_explain(ctx, &aws, reason).await)
+}
+
+/// The one `match` from an AWS action to its code.
+async fn run_action(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
+    match ctx.options.action {
+        Action::ShowChanges => show_changes::run(ctx, aws).await,
+        Action::CheckDrift => check_drift::run(ctx, aws).await,
+        Action::UploadTemplate => upload_template::run(ctx, aws).await,
+        Action::PrepMaster | Action::CreateBucket => deploy::run(ctx, aws).await,
+        Action::DeploySolution => deploy_solution::run(ctx, aws).await,
+        Action::TestDeploy => test_deploy::run(ctx, aws).await,
+        Action::TearDown => tear_down::run(ctx, aws).await,
+        Action::ValidateConfig
+        | Action::CreateProvTemplate
+        | Action::ValidateProvTemplate
+        | Action::CreatePolicy => unreachable!("local actions never reach the AWS dispatch"),
     }
 }
 
@@ -210,14 +230,9 @@ fn elapsed_line(elapsed_ms: u128) -> String {
     format!("  elapsed  {seconds:.1} s")
 }
 
-/// The first steps of every AWS action (SPEC §9): clients for the config's region, then the
-/// account check, before anything else is read or changed.
-async fn connect(ctx: &mut Ctx<'_>) -> anyhow::Result<AwsClients> {
-    let aws = AwsClients::connect(&AwsOptions {
-        region: ctx.config.environment.region.clone(),
-        profile: ctx.options.profile.clone(),
-    })
-    .await;
+/// The first step of every AWS action: the account check, before anything else is read or
+/// changed.
+async fn verify_account(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<()> {
     let caller = aws.verify_account(&ctx.config.client.account_id).await?;
     ctx.out.debug(
         "AWS account verified",
@@ -226,5 +241,42 @@ async fn connect(ctx: &mut Ctx<'_>) -> anyhow::Result<AwsClients> {
             ("caller", &caller),
         ],
     );
-    Ok(aws)
+    Ok(())
+}
+
+/// The command that runs this action on this config again: what a stopped run prints to resume
+/// (every AWS action is idempotent, so running it again finishes the work).
+pub fn rerun_command(ctx: &Ctx<'_>) -> String {
+    use std::fmt::Write as _;
+    let mut command = format!(
+        "s3-provisioner --config {} --action {}",
+        shell_word(&config_arg(ctx)),
+        ctx.options.action
+    );
+    if ctx.deployment.solution != MASTER_SOLUTION || ctx.options.action == Action::DeploySolution {
+        let _ = write!(command, " --solution {}", ctx.options.solution);
+    }
+    if let Some(test_id) = &ctx.options.test_id {
+        let _ = write!(command, " --test-id {test_id}");
+    }
+    if let Some(profile) = &ctx.options.profile {
+        let _ = write!(command, " --profile {}", shell_word(profile));
+    }
+    if ctx.options.force {
+        command.push_str(" --force");
+    }
+    command
+}
+
+/// `text` quoted for a POSIX shell when it needs it.
+pub fn shell_word(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@".contains(&b))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }

@@ -127,16 +127,13 @@ async fn preview_update(
         kind: ChangeSetKind::Update,
         description: "s3-provisioner show-changes preview (deleted after reading)",
     };
-    // On an error or Ctrl-C while waiting, the change set is deleted before this returns.
+    // On an error the change set is deleted before this returns; on Ctrl-C or the deadline the
+    // action layer deletes it from the run's journal.
     let outcome = engine::compute_change_set(
         ctx.out,
         aws,
         &request,
         Poller::change_set(ctx.options.timeout),
-        format!(
-            "interrupted; the preview change set for stack {} was deleted and nothing was changed",
-            stack.name
-        ),
     )
     .await?;
     // The preview must leave nothing behind.

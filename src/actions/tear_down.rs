@@ -28,7 +28,7 @@ use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::cfn::{self, Poller, StackInfo, StackStatus};
 use crate::aws::empty::{self, Counters, EmptySettings, KeyFailure};
 use crate::aws::{AwsClients, DEPLOYMENT_TAG, live};
-use crate::exit::{Interrupted, Refusal};
+use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::output::{Output, Style};
 
@@ -107,9 +107,14 @@ pub(super) async fn tear_down(
         .and_then(StackInfo::bucket_name)
         .unwrap_or(&deployment.bucket_name)
         .to_owned();
-    let bucket_present = live::bucket_exists(&aws.s3, &bucket).await?;
+    let mut bucket_present = live::bucket_exists(&aws.s3, &bucket).await?;
     if bucket_present {
-        ensure_bucket_owned(aws, &bucket, deployment).await?;
+        match ensure_bucket_owned(aws, &bucket, deployment).await {
+            Ok(()) => {}
+            // Deleted between the two calls (a concurrent tear-down): it is not there.
+            Err(error) if is_no_such_bucket(&error) => bucket_present = false,
+            Err(error) => return Err(error),
+        }
     }
     let mut result = TearDownResult {
         deployment: deployment.name.clone(),
@@ -136,19 +141,37 @@ pub(super) async fn tear_down(
             format!("This permanently deletes bucket {bucket} with every object version in it.")
         }
     };
-    out.confirm_typed(settings.force, &what, &bucket)?;
+    aws.journal.step(format!(
+        "waiting for confirmation to tear down {}",
+        deployment.name
+    ));
+    out.confirm_typed(settings.force, &what, &bucket).await?;
 
     if bucket_present {
-        let (deleted, aborted) = empty_bucket(
+        let emptied = empty_bucket(
             out,
             aws,
             &bucket,
             stack.as_ref().map(|s| s.name.as_str()),
             settings.empty,
         )
-        .await?;
-        result.versions_deleted = deleted;
-        result.multipart_uploads_aborted = aborted;
+        .await;
+        match emptied {
+            Ok((deleted, aborted)) => {
+                result.versions_deleted = deleted;
+                result.multipart_uploads_aborted = aborted;
+            }
+            // Another run (a concurrent tear-down) deleted it meanwhile: that is what was asked.
+            Err(error) if is_no_such_bucket(&error) => {
+                out.info(
+                    format!(
+                        "Bucket {bucket} was deleted meanwhile, by another run or by hand; going on with the rest"
+                    ),
+                    &[],
+                );
+            }
+            Err(error) => return Err(error),
+        }
     }
     if let Some(stack) = &stack {
         engine::delete_stack_and_wait(out, aws, stack, settings.stack).await?;
@@ -157,6 +180,7 @@ pub(super) async fn tear_down(
     // A real deployment's bucket is retained by CloudFormation; a test deployment's went with
     // the stack.
     if live::bucket_exists(&aws.s3, &bucket).await? {
+        aws.journal.step(format!("deleting bucket {bucket}"));
         out.info(format!("Deleting bucket {bucket}"), &[]);
         if let Err(error) = empty::delete_bucket(&aws.s3, &bucket).await {
             return Err(error.context(format!(
@@ -186,6 +210,17 @@ pub(super) async fn tear_down(
     }
     result.elapsed_ms = started.elapsed().as_millis();
     Ok(result)
+}
+
+/// Whether `error` is S3's `NoSuchBucket`: the bucket is gone.
+fn is_no_such_bucket(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<crate::aws::error::AwsError>()
+            .is_some_and(|e| {
+                matches!(&e.kind, crate::aws::error::AwsErrorKind::Service { code } if code == "NoSuchBucket")
+            })
+    })
 }
 
 /// The stack, unless it does not exist (or only as a deleted stack). Shared with test-deploy's
@@ -294,28 +329,24 @@ async fn empty_bucket(
     let mut deleted = 0;
     // A second pass catches objects written while the first ran; more means a live writer.
     for pass in 1..=2 {
-        let counters = Counters::default();
+        let counters = std::sync::Arc::new(Counters::default());
         let mut progress = DeleteProgress::new(out.is_interactive());
         out.info(format!("Emptying bucket {bucket}"), &[]);
+        aws.journal.step(format!("emptying bucket {bucket}"));
+        let live = std::sync::Arc::clone(&counters);
+        let bucket_name = bucket.to_owned();
+        let left = left_in_place.clone();
+        aws.journal.progress(move || {
+            let (done, listed, _) = live.snapshot();
+            format!(
+                "{done} of {listed} listed object versions were deleted from bucket {bucket_name}; {left}"
+            )
+        });
         let report = {
             let mut on_batch = |c: &Counters| progress.update(out, c);
-            engine::interruptible(empty::delete_all_versions(
-                &aws.s3,
-                bucket,
-                settings,
-                &counters,
-                &mut on_batch,
-            ))
-            .await
+            empty::delete_all_versions(&aws.s3, bucket, settings, &counters, &mut on_batch).await
         };
         progress.finish();
-        let Some(report) = report else {
-            let (done, listed, _) = counters.snapshot();
-            return Err(Interrupted(format!(
-                "interrupted while emptying bucket {bucket}: {done} of {listed} listed object versions were deleted; {left_in_place}. Rerun the same command to finish the tear-down"
-            ))
-            .into());
-        };
         let report = report?;
         deleted += report.deleted;
         out.info(

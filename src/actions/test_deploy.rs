@@ -17,11 +17,11 @@ use super::check_drift::live_findings;
 use super::deploy::{bucket_of, create_markers};
 use super::engine::{self, DeployRequest, StackAction, Waits};
 use super::tear_down::{TearDownResult, TearDownSettings, live_stack, tear_down};
-use super::{Ctx, Outcome, config_arg};
+use super::{Ctx, Outcome, config_arg, shell_word};
 use crate::aws::AwsClients;
 use crate::aws::live;
 use crate::drift::{self, Check, CheckResult, Finding};
-use crate::exit::{ExitStatus, Interrupted};
+use crate::exit::ExitStatus;
 use crate::naming::{self, Deployment};
 use crate::output::Style;
 use crate::template;
@@ -70,15 +70,11 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
         &[("stack", &test.stack_name), ("bucket", &test.bucket_name)],
     );
 
+    // Stopped early (Ctrl-C, deadline), the copy may be partly in place: what resumes is removing it.
+    aws.journal.set_resume(remove_command.clone());
     let verified = deploy_and_verify(ctx, aws, &test).await;
     let (deployed, findings) = match verified {
         Ok(done) => done,
-        Err(error) if error.is::<Interrupted>() => {
-            return Err(error.context(format!(
-                "test deployment {} may be partly in place; remove it with: {remove_command}",
-                test.name
-            )));
-        }
         Err(error) => {
             ctx.out.error(format!("{error:#}"));
             let cleanup = cleanup(ctx, aws, &test, &remove_command).await;
@@ -311,17 +307,4 @@ fn remove_command(ctx: &Ctx<'_>, test_id: &str) -> String {
     }
     let _ = write!(command, " --test-id {test_id} --force");
     command
-}
-
-/// `text` quoted for a POSIX shell when it needs it.
-fn shell_word(text: &str) -> String {
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@".contains(&b))
-    {
-        text.to_owned()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
 }

@@ -22,22 +22,10 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
-use super::error::{code, describe};
+use super::error::{Backoff, code, describe, is_retryable_code};
 
 /// The most keys DeleteObjects takes in one request (an S3 limit).
 pub const MAX_BATCH: usize = 1000;
-
-/// Error codes that mean "slow down and try again", inside a DeleteObjects result or as the
-/// whole request's answer.
-const RETRYABLE_CODES: [&str; 7] = [
-    "SlowDown",
-    "InternalError",
-    "ServiceUnavailable",
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "RequestTimeout",
-];
 
 /// How emptying runs: batches in flight and the retry schedule for throttled keys (STYLE 12:
 /// injectable, so tests pass zero delays).
@@ -53,14 +41,14 @@ pub struct EmptySettings {
 }
 
 impl Default for EmptySettings {
-    /// Eight batches (8,000 keys) in flight; a throttled key is tried six times, backing off from
-    /// 0.2 s to 3 s (about 6 s in all) before it is reported.
+    /// Eight batches (8,000 keys) in flight; a throttled key is retried on the [`Backoff::BULK`]
+    /// schedule (the one folder markers use too) before it is reported.
     fn default() -> Self {
         EmptySettings {
             batches_in_flight: 8,
-            attempts: 6,
-            first_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(3),
+            attempts: Backoff::BULK.attempts,
+            first_delay: Backoff::BULK.first_delay,
+            max_delay: Backoff::BULK.max_delay,
         }
     }
 }
@@ -283,7 +271,7 @@ async fn delete_batch(
                         code: error.code().unwrap_or("UnknownError").to_owned(),
                         message: error.message().unwrap_or("no message").to_owned(),
                     };
-                    if !last && RETRYABLE_CODES.contains(&failure.code.as_str()) {
+                    if !last && is_retryable_code(&failure.code) {
                         retry.extend(
                             pending
                                 .iter()
@@ -302,7 +290,7 @@ async fn delete_batch(
                 }
                 pending = retry;
             }
-            Err(error) if !last && code(&error).is_some_and(|c| RETRYABLE_CODES.contains(&c)) => {
+            Err(error) if !last && code(&error).is_some_and(is_retryable_code) => {
                 // The whole request was throttled even after the SDK's own retries: back off.
             }
             Err(error) => {

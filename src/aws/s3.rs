@@ -17,7 +17,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
 use super::DEPLOYMENT_TAG;
-use super::error::{code, describe};
+use super::error::{Backoff, code, describe, is_retryable_code};
 use crate::exit::Refusal;
 
 /// Content type of uploaded templates.
@@ -168,12 +168,15 @@ pub struct MarkerReport {
 ///
 /// Existence is read by listing, not by one HEAD per key: the deepest marker that every other key
 /// lies under or above (`solutions/S/` for a blueprint) is listed with ListObjectsV2 (all pages);
-/// each marker above it (`solutions/`) costs one single-key listing.
+/// each marker above it (`solutions/`) costs one single-key listing. Each put is conditional
+/// (`If-None-Match: *`), so a marker another run created meanwhile is counted as already present
+/// instead of being written twice, and a throttled put is retried on `backoff`.
 pub async fn create_missing_markers(
     s3: &Client,
     bucket: &str,
     keys: &[String],
     concurrency: usize,
+    backoff: Backoff,
 ) -> anyhow::Result<MarkerReport> {
     let (root, ancestors) = listing_plan(keys);
     let mut existing = BTreeSet::new();
@@ -189,21 +192,9 @@ pub async fn create_missing_markers(
         }
     }
     let missing: Vec<&String> = keys.iter().filter(|k| !existing.contains(*k)).collect();
-    let already_present = keys.len() - missing.len();
-    let results: Vec<(&String, anyhow::Result<()>)> = stream::iter(missing)
-        .map(|key| async move {
-            let result = s3
-                .put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from_static(b""))
-                .content_length(0)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(describe);
-            (key, result)
-        })
+    let mut already_present = keys.len() - missing.len();
+    let results: Vec<(&String, anyhow::Result<MarkerPut>)> = stream::iter(missing)
+        .map(|key| async move { (key, put_marker(s3, bucket, key, backoff).await) })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -211,7 +202,8 @@ pub async fn create_missing_markers(
     let mut failures = Vec::new();
     for (key, result) in results {
         match result {
-            Ok(()) => created.push(key.clone()),
+            Ok(MarkerPut::Created) => created.push(key.clone()),
+            Ok(MarkerPut::AlreadyPresent) => already_present += 1,
             Err(error) => failures.push(format!("{key}: {error}")),
         }
     }
@@ -230,6 +222,50 @@ pub async fn create_missing_markers(
         created,
         already_present,
     })
+}
+
+/// How one conditional marker put ended.
+enum MarkerPut {
+    Created,
+    /// The key existed (412 Precondition Failed): another run made it first.
+    AlreadyPresent,
+}
+
+/// One zero-byte PutObject with `If-None-Match: *`, retried on `backoff` when S3 says to slow
+/// down or that a concurrent conditional write is still in progress (409).
+async fn put_marker(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    backoff: Backoff,
+) -> anyhow::Result<MarkerPut> {
+    let attempts = backoff.attempts.max(1);
+    for attempt in 1..=attempts {
+        let result = s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from_static(b""))
+            .content_length(0)
+            .if_none_match("*")
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(MarkerPut::Created),
+            Err(error) => error,
+        };
+        let status = error.raw_response().map(|r| r.status().as_u16());
+        if status == Some(412) || code(&error) == Some("PreconditionFailed") {
+            return Ok(MarkerPut::AlreadyPresent);
+        }
+        let retryable =
+            code(&error).is_some_and(|c| is_retryable_code(c) || c == "ConditionalRequestConflict");
+        if !retryable || attempt == attempts {
+            return Err(describe(error));
+        }
+        super::cfn::sleep(backoff.delay_after(attempt)).await;
+    }
+    unreachable!("the last attempt returns")
 }
 
 /// Split marker keys into the listing root (the deepest key that every other key is under or

@@ -83,6 +83,13 @@ impl MotoServer {
     /// Start a fresh server with its own state. Panics with a clear message when the venv or
     /// moto is missing (run `scripts/test` once) or the server does not come up.
     pub fn start() -> MotoServer {
+        Self::start_with_faults(None)
+    }
+
+    /// Start a server that makes chosen requests slow or throttled (the launcher's
+    /// `S3P_MOTO_FAULTS`, a JSON list of `{"match": REGEX, "delay": SECONDS}` or
+    /// `{"match": REGEX, "throttle": FRACTION}` rules; see `install_fault_injection` there).
+    pub fn start_with_faults(faults: Option<&str>) -> MotoServer {
         let python = python();
         assert!(
             python.exists(),
@@ -100,6 +107,7 @@ impl MotoServer {
             .current_dir(cwd.path())
             .env_remove("AWS_PROFILE")
             .env_remove("AWS_ENDPOINT_URL")
+            .env("S3P_MOTO_FAULTS", faults.unwrap_or_default())
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::piped())

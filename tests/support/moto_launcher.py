@@ -1309,6 +1309,67 @@ class _PatchCloudFormationOnImport:
         return spec
 
 
+def install_fault_injection(spec: str) -> None:
+    """Robustness tests only (``S3P_MOTO_FAULTS``): make chosen requests slow or throttled, the
+    way a congested or rate-limited AWS endpoint is. It never changes what an answer says; a
+    throttled request gets AWS's own ``Throttling`` error and nothing is executed.
+
+    ``spec`` is a JSON list of rules, each ``{"match": REGEX, "delay": SECONDS}`` or
+    ``{"match": REGEX, "throttle": FRACTION}``, matched against ``"METHOD /path?query Action"``
+    (``Action`` is the query-protocol action, e.g. ``DescribeChangeSet``, or empty). Rules with
+    ``"count": N`` apply to the first N matching requests only."""
+    import io
+    import random
+    import re
+    import time
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    rules = json.loads(spec)
+    lock = threading.Lock()
+    for rule in rules:
+        rule["pattern"] = re.compile(rule["match"])
+    original_call = DomainDispatcherApplication.__call__
+
+    def call(self: Any, environ: dict, start_response: Any) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = ""
+        found = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+        if found:
+            action = found.group(1).decode()
+        described = (
+            f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
+            f"?{environ.get('QUERY_STRING', '')} {action}"
+        )
+        for rule in rules:
+            if not rule["pattern"].search(described):
+                continue
+            with lock:
+                if "count" in rule:
+                    if rule["count"] <= 0:
+                        continue
+                    rule["count"] -= 1
+            if "delay" in rule:
+                time.sleep(float(rule["delay"]))
+            if "throttle" in rule and random.random() < float(rule["throttle"]):
+                payload = (
+                    '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                    "<Error><Type>Sender</Type><Code>Throttling</Code>"
+                    "<Message>Rate exceeded</Message></Error>"
+                    "<RequestId>s3p-fault</RequestId></ErrorResponse>"
+                ).encode()
+                start_response(
+                    "400 Bad Request",
+                    [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))],
+                )
+                return [payload]
+        return original_call(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
 def exit_on_stdin_eof() -> None:
     """The test harness holds our stdin open; when it exits or crashes, stdin hits EOF."""
     try:
@@ -1334,6 +1395,9 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     install_patches()
+    faults = os.environ.get("S3P_MOTO_FAULTS")
+    if faults:
+        install_fault_injection(faults)
 
     from moto.server import ThreadedMotoServer
 

@@ -25,7 +25,7 @@ use crate::aws::cfn::{
 };
 use crate::aws::s3::{self, BucketCheck};
 use crate::aws::{AwsClients, DEPLOYMENT_TAG};
-use crate::exit::{Interrupted, Refusal};
+use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::output::{Output, Style};
 
@@ -155,13 +155,17 @@ pub async fn deploy(
                     stack.status_name,
                     reason_suffix(stack.status_reason.as_deref())
                 ));
+                aws.journal.step(format!(
+                    "waiting for confirmation to delete stack {stack_name}"
+                ));
                 out.confirm(
                     request.force,
                     &format!(
                         "Delete stack {stack_name} ({}) and create it again?",
                         stack.status_name
                     ),
-                )?;
+                )
+                .await?;
                 delete_stack_and_wait(out, aws, stack, waits.stack).await?;
                 recreated = true;
                 existing = None;
@@ -196,16 +200,7 @@ pub async fn deploy(
         format!("Computing the changes to stack {stack_name}"),
         &[("region", &aws.region)],
     );
-    let outcome = compute_change_set(
-        out,
-        aws,
-        &change_set_request,
-        waits.change_set,
-        format!(
-            "interrupted before anything was changed; the change set for stack {stack_name} was deleted. Rerun the same command to deploy"
-        ),
-    )
-    .await?;
+    let outcome = compute_change_set(out, aws, &change_set_request, waits.change_set).await?;
     let details = match outcome {
         ChangeSetOutcome::Ready(details) => details,
         ChangeSetOutcome::NoChanges(handle) => {
@@ -235,10 +230,15 @@ pub async fn deploy(
         }
     };
 
-    show_plan(out, &details, existing.is_none());
+    show_plan(out, &details, existing.as_ref(), &request.tags);
     if let Err(refusal) = refuse_bucket_replacement(&details, deployment) {
         discard_change_set(out, aws, &details.handle).await;
         return Err(refusal);
+    }
+    if !request.force && out.is_interactive() {
+        // A person is about to be asked: show whose account this is and, for an update, what
+        // the template change is, as show-changes would.
+        show_before_asking(out, aws, existing.as_ref(), request.template_body).await;
     }
     let question = match kind {
         ChangeSetKind::Create => format!(
@@ -250,7 +250,10 @@ pub async fn deploy(
             details.changes.len()
         ),
     };
-    if let Err(refusal) = out.confirm(request.force, &question) {
+    aws.journal.step(format!(
+        "waiting for confirmation to deploy stack {stack_name}"
+    ));
+    if let Err(refusal) = out.confirm(request.force, &question).await {
         discard_change_set(out, aws, &details.handle).await;
         out.info("The change set was deleted; nothing was changed", &[]);
         return Err(refusal);
@@ -272,34 +275,50 @@ pub async fn deploy(
     })
 }
 
-/// `CreateChangeSet`, then wait until CloudFormation has computed it. When waiting fails or is
-/// interrupted (Ctrl-C, then [`Interrupted`] with `interrupted` as its message) the change set is
-/// deleted first, so nothing is left behind. A returned outcome's change set still exists: the
-/// caller executes or discards it.
+/// `CreateChangeSet`, then wait until CloudFormation has computed it. The change set is recorded
+/// in the run's journal before it is requested, so a run stopped at any point (Ctrl-C, deadline)
+/// still deletes it; when waiting fails it is deleted here. A returned outcome's change set still
+/// exists: the caller executes or discards it.
 pub async fn compute_change_set(
     out: &mut Output,
     aws: &AwsClients,
     request: &ChangeSetRequest<'_>,
     poller: Poller,
-    interrupted: String,
 ) -> anyhow::Result<ChangeSetOutcome> {
-    let handle = cfn::start_change_set(&aws.cfn, request).await?;
-    let outcome = interruptible(cfn::wait_change_set(
-        &aws.cfn,
-        handle.clone(),
-        &aws.region,
-        poller,
-    ))
-    .await;
-    match outcome {
-        Some(Ok(outcome)) => Ok(outcome),
-        Some(Err(error)) => {
+    let name = cfn::change_set_name();
+    aws.journal.step(format!(
+        "computing the changes to stack {}",
+        request.stack_name
+    ));
+    aws.journal
+        .change_set_requested(&name, request.stack_name, request.kind);
+    let handle = match cfn::start_change_set(&aws.cfn, request, &name).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            // CloudFormation refused the request: no change set (and no stack) was made.
+            aws.journal.change_set_settled();
+            let stack_taken = request.kind == ChangeSetKind::Create
+                && error.chain().any(|cause| {
+                    cause
+                        .downcast_ref::<crate::aws::error::AwsError>()
+                        .is_some_and(|e| {
+                            matches!(&e.kind, crate::aws::error::AwsErrorKind::Service { code } if code == "AlreadyExistsException")
+                        })
+                });
+            if stack_taken {
+                return Err(error.context(format!(
+                    "stack {} was created by someone else a moment ago — most likely another run deploying this same deployment; nothing was changed by this run. Check it with `aws cloudformation describe-stacks --stack-name {} --region {}` and rerun once it has finished",
+                    request.stack_name, request.stack_name, aws.region
+                )));
+            }
+            return Err(error);
+        }
+    };
+    match cfn::wait_change_set(&aws.cfn, handle.clone(), &aws.region, poller).await {
+        Ok(outcome) => Ok(outcome),
+        Err(error) => {
             discard_change_set(out, aws, &handle).await;
             Err(error)
-        }
-        None => {
-            discard_change_set(out, aws, &handle).await;
-            Err(Interrupted(interrupted).into())
         }
     }
 }
@@ -372,7 +391,8 @@ async fn check_bucket_is_free(
                     "Delete the empty bucket {bucket} so that stack {} can create it again?",
                     deployment.stack_name
                 ),
-            )?;
+            )
+            .await?;
             s3::delete_empty_bucket(&aws.s3, bucket).await?;
             out.info(format!("Deleted the empty leftover bucket {bucket}"), &[]);
             Ok(())
@@ -385,9 +405,15 @@ async fn check_bucket_is_free(
     }
 }
 
-/// Print the change set about to be applied (progress stream: the summary is the result).
-fn show_plan(out: &mut Output, details: &ChangeSetDetails, creating: bool) {
-    let heading = if creating {
+/// Print the change set about to be applied, with the stack-tag changes (progress stream: the
+/// summary is the result).
+fn show_plan(
+    out: &mut Output,
+    details: &ChangeSetDetails,
+    existing: Option<&StackInfo>,
+    tags: &BTreeMap<String, String>,
+) {
+    let heading = if existing.is_none() {
         format!("Stack {} will be created with:", details.handle.stack_name)
     } else {
         format!("Changes to stack {}:", details.handle.stack_name)
@@ -395,6 +421,48 @@ fn show_plan(out: &mut Output, details: &ChangeSetDetails, creating: bool) {
     out.info(out.paint(Style::Bold, heading), &[]);
     for line in changes::change_lines(out, &details.changes) {
         out.info(line, &[]);
+    }
+    if let Some(stack) = existing {
+        let tag_changes = changes::tag_changes(&stack.tags, tags);
+        if !tag_changes.is_empty() {
+            out.info(out.paint(Style::Bold, "Stack tag changes:"), &[]);
+            for line in changes::tag_lines(out, &tag_changes) {
+                out.info(line, &[]);
+            }
+        }
+    }
+}
+
+/// Before a question: the account and region the change goes to and, for an update, the diff of
+/// the deployed and the new template. The diff is best effort: a failure to read the deployed
+/// template is a warning, never a reason not to ask.
+async fn show_before_asking(
+    out: &mut Output,
+    aws: &AwsClients,
+    existing: Option<&StackInfo>,
+    template_body: &str,
+) {
+    if let Some((account, caller)) = aws.journal.identity() {
+        out.info(
+            format!("AWS account {account}, region {} (as {caller})", aws.region),
+            &[],
+        );
+    }
+    let Some(stack) = existing else { return };
+    match cfn::get_template(&aws.cfn, &stack.name).await {
+        Ok(deployed) => {
+            let diff = changes::template_diff(&deployed.unwrap_or_default(), template_body);
+            if !diff.is_empty() {
+                out.info(
+                    out.paint(Style::Bold, "Template diff (deployed → new):"),
+                    &[],
+                );
+                for line in diff.lines() {
+                    out.info(line, &[]);
+                }
+            }
+        }
+        Err(error) => out.warn(format!("{error:#}; the template diff is not shown")),
     }
 }
 
@@ -409,12 +477,21 @@ pub async fn execute_and_watch(
 ) -> anyhow::Result<StackInfo> {
     let stack_name = &handle.stack_name;
     let mut cursor = EventCursor::after_latest(&aws.cfn, &handle.stack_id).await?;
+    let what = match handle.kind {
+        ChangeSetKind::Create => "creation",
+        ChangeSetKind::Update => "update",
+    };
+    aws.journal.step(format!("deploying stack {stack_name}"));
+    aws.journal.change_set_executing(what);
     cfn::execute_change_set(&aws.cfn, handle).await?;
     out.info(
         format!("Deploying stack {stack_name}"),
         &[("region", &aws.region)],
     );
-    let settled = watch(out, aws, &mut cursor, poller).await?;
+    let settled = watch(out, aws, &mut cursor, poller).await;
+    aws.journal.change_set_settled();
+    aws.journal.stack_operation_settled();
+    let settled = settled?;
     let expected = match handle.kind {
         ChangeSetKind::Create => "CREATE_COMPLETE",
         ChangeSetKind::Update => "UPDATE_COMPLETE",
@@ -428,6 +505,20 @@ pub async fn execute_and_watch(
         return Ok(stack);
     }
     report_failures(out, &cursor);
+    let bucket_taken = cursor.failures().iter().any(|event| {
+        event.resource_type == "AWS::S3::Bucket"
+            && event
+                .reason
+                .as_deref()
+                .is_some_and(|r| r.contains("already exists") || r.contains("AlreadyExists"))
+    });
+    if bucket_taken && handle.kind == ChangeSetKind::Create {
+        bail!(
+            "deploying stack {stack_name} failed: it is now {}, because its bucket name was taken while it was being created — most likely by another run deploying this same deployment at the same time. Check that run's stack with `aws cloudformation describe-stacks --stack-name {stack_name} --region {}` (and the bucket's tags); rerun with --force once it has finished: the rolled-back stack is then deleted and the deployment brought up to date",
+            stack.status_name,
+            aws.region
+        );
+    }
     let next = match stack.status {
         StackStatus::RollbackComplete => {
             "fix the cause above, then rerun with --force: the rolled-back stack is deleted and created again"
@@ -463,9 +554,9 @@ fn report_failures(out: &mut Output, cursor: &EventCursor) {
 }
 
 /// Follow a stack operation: stream its events (redrawn on a TTY, one line each otherwise) until
-/// the stack settles. Ctrl-C stops waiting (the operation continues in CloudFormation) and
-/// returns [`Interrupted`] with the command that checks on it; running out of `--timeout` is a
-/// [`cfn::WaitTimeout`]. `None` means the stack is gone.
+/// the stack settles. Running out of `--timeout` is a [`cfn::WaitTimeout`]; a stop (Ctrl-C, the
+/// action deadline) is handled by the action layer, which says the operation continues in
+/// CloudFormation. `None` means the stack is gone.
 pub async fn watch(
     out: &mut Output,
     aws: &AwsClients,
@@ -476,14 +567,7 @@ pub async fn watch(
     let stack = cursor.stack.clone();
     let result = {
         let mut on_event = |event: &cfn::StackEvent| display.show(out, event);
-        interruptible(cfn::wait_stack(
-            &aws.cfn,
-            cursor,
-            &aws.region,
-            poller,
-            &mut on_event,
-        ))
-        .await
+        cfn::wait_stack(&aws.cfn, cursor, &aws.region, poller, &mut on_event).await
     };
     display.finish(out);
     out.debug(
@@ -494,14 +578,7 @@ pub async fn watch(
             ("events", &cursor.seen.len()),
         ],
     );
-    result.unwrap_or_else(|| {
-        let name = stack_name_of(&stack);
-        Err(Interrupted(format!(
-            "interrupted: stopped waiting, but the operation on stack {name} continues in CloudFormation. Check it with `aws cloudformation describe-stacks --stack-name {name} --region {} --query 'Stacks[0].StackStatus'` and rerun the same command once it has finished",
-            aws.region
-        ))
-        .into())
-    })
+    result
 }
 
 /// Say that `stack` is busy and follow the operation running on it until the stack settles
@@ -519,6 +596,10 @@ pub async fn wait_for_operation(
         ),
         &[],
     );
+    aws.journal.step(format!(
+        "waiting for the running operation on stack {} ({})",
+        stack.name, stack.status_name
+    ));
     let mut cursor = EventCursor::after_latest(&aws.cfn, &stack.stack_id).await?;
     watch(out, aws, &mut cursor, poller).await?;
     Ok(())
@@ -533,12 +614,16 @@ pub async fn delete_stack_and_wait(
     poller: Poller,
 ) -> anyhow::Result<()> {
     let mut cursor = EventCursor::after_latest(&aws.cfn, &stack.stack_id).await?;
+    aws.journal.step(format!("deleting stack {}", stack.name));
+    aws.journal.stack_operation_started(&stack.name, "deletion");
     cfn::delete_stack(&aws.cfn, &stack.stack_id).await?;
     out.info(
         format!("Deleting stack {}", stack.name),
         &[("region", &aws.region)],
     );
-    match watch(out, aws, &mut cursor, poller).await? {
+    let settled = watch(out, aws, &mut cursor, poller).await;
+    aws.journal.stack_operation_settled();
+    match settled? {
         None => Ok(()),
         Some(settled) if settled.status == StackStatus::DeleteComplete => Ok(()),
         Some(settled) => {
@@ -567,21 +652,7 @@ pub async fn discard_change_set(out: &mut Output, aws: &AwsClients, handle: &Cha
             handle.stack_name, handle.stack_name, aws.region
         ));
     }
-}
-
-/// Run `work` unless Ctrl-C comes first (`None`). If the signal handler cannot be installed,
-/// the work simply runs to the end.
-pub async fn interruptible<T>(work: impl Future<Output = T>) -> Option<T> {
-    tokio::select! {
-        result = work => Some(result),
-        () = ctrl_c() => None,
-    }
-}
-
-async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    aws.journal.change_set_settled();
 }
 
 /// What to do about a stack that is stuck in a failed state (exit 1).

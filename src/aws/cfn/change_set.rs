@@ -146,11 +146,13 @@ pub fn change_set_name() -> String {
     format!("s3-provisioner-{now}-{:06x}", fastrand::u32(..0x0100_0000))
 }
 
-/// `CreateChangeSet` without waiting: returns as soon as CloudFormation accepted the request.
-/// Callers that must clean up on interruption (show-changes) hold the handle before waiting.
+/// `CreateChangeSet` named `name` (from [`change_set_name`]) without waiting: returns as soon as
+/// CloudFormation accepted the request. The caller chooses the name first so that it can clean
+/// up a change set whose request was abandoned mid-flight.
 pub async fn start_change_set(
     cfn: &Client,
     request: &ChangeSetRequest<'_>,
+    name: &str,
 ) -> anyhow::Result<ChangeSetHandle> {
     let tags: Vec<Tag> = request
         .tags
@@ -160,7 +162,7 @@ pub async fn start_change_set(
     let response = cfn
         .create_change_set()
         .stack_name(request.stack_name)
-        .change_set_name(change_set_name())
+        .change_set_name(name)
         .change_set_type(match request.kind {
             ChangeSetKind::Create => ChangeSetType::Create,
             ChangeSetKind::Update => ChangeSetType::Update,
@@ -341,6 +343,78 @@ pub async fn delete_change_set(cfn: &Client, handle: &ChangeSetHandle) -> anyhow
                 handle.id, handle.stack_name, handle.id
             )
         }),
+    }
+}
+
+/// `DeleteChangeSet` by name within `stack_name` (the journal's record of a change set whose
+/// creation may not have been answered). Returns whether one was deleted; a change set or stack
+/// that does not exist is `Ok(false)`.
+pub async fn delete_change_set_named(
+    cfn: &Client,
+    name: &str,
+    stack_name: &str,
+) -> anyhow::Result<bool> {
+    match cfn
+        .delete_change_set()
+        .change_set_name(name)
+        .stack_name(stack_name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(error)
+            if code(&error) == Some("ChangeSetNotFound")
+                || code(&error) == Some("ChangeSetNotFoundException")
+                || is_missing_stack(&error) =>
+        {
+            Ok(false)
+        }
+        Err(error) => Err(describe(error)).with_context(|| {
+            format!(
+                "deleting change set {name} of stack {stack_name}; delete it with `aws cloudformation delete-change-set --stack-name {stack_name} --change-set-name {name}`"
+            )
+        }),
+    }
+}
+
+/// Whether change set `name` of `stack_name` has been (or is being) executed: `Ok(None)` when
+/// it no longer exists.
+pub async fn change_set_executed(
+    cfn: &Client,
+    name: &str,
+    stack_name: &str,
+) -> anyhow::Result<Option<bool>> {
+    match cfn
+        .describe_change_set()
+        .change_set_name(name)
+        .stack_name(stack_name)
+        .send()
+        .await
+    {
+        Ok(output) => Ok(Some(!matches!(
+            output.execution_status(),
+            Some(sdk::ExecutionStatus::Available | sdk::ExecutionStatus::Unavailable) | None
+        ))),
+        Err(error)
+            if code(&error) == Some("ChangeSetNotFound")
+                || code(&error) == Some("ChangeSetNotFoundException")
+                || is_missing_stack(&error) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(describe(error))
+            .with_context(|| format!("reading change set {name} of stack {stack_name}")),
+    }
+}
+
+/// How many change sets `stack_name` still has (ListChangeSets, first page is enough to tell
+/// "none" from "some").
+pub async fn has_change_sets(cfn: &Client, stack_name: &str) -> anyhow::Result<bool> {
+    match cfn.list_change_sets().stack_name(stack_name).send().await {
+        Ok(output) => Ok(!output.summaries().is_empty()),
+        Err(error) if is_missing_stack(&error) => Ok(false),
+        Err(error) => Err(describe(error))
+            .with_context(|| format!("listing the change sets of stack {stack_name}")),
     }
 }
 
