@@ -22,7 +22,7 @@ fn site() -> tempfile::TempDir {
     work
 }
 
-/// The binary with a clean, hermetic environment, run from `cwd`; never runs longer than 60 s.
+/// The binary with a clean, hermetic environment, run from `cwd`; never runs longer than a minute.
 fn provisioner(cwd: &Path) -> Command {
     let mut command = Command::cargo_bin("s3-provisioner").unwrap();
     command
@@ -38,7 +38,7 @@ fn provisioner(cwd: &Path) -> Command {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .timeout(Duration::from_secs(60));
+        .timeout(Duration::from_mins(1));
     command
 }
 

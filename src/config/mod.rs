@@ -225,7 +225,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
 
 /// A config must be a regular file (or a symlink to one): say what `path` is instead.
 fn refuse_non_regular(path: &Path, metadata: &std::fs::Metadata) -> Result<(), Error> {
-    let Some(kind) = file_kind(&metadata.file_type()) else {
+    let Some(kind) = file_kind(metadata.file_type()) else {
         return Ok(());
     };
     Err(Error::Invalid {
@@ -238,7 +238,7 @@ fn refuse_non_regular(path: &Path, metadata: &std::fs::Metadata) -> Result<(), E
 }
 
 /// What a non-regular file is, in words (`None` for a regular file).
-fn file_kind(file_type: &std::fs::FileType) -> Option<&'static str> {
+fn file_kind(file_type: std::fs::FileType) -> Option<&'static str> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt as _;
