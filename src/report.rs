@@ -1,6 +1,7 @@
-//! Run reports (SPEC §2): `reports/{deployment}-{action}-{UTC yyyymmddThhmmssZ}.log`, one line per
+//! Run reports: `reports/{deployment}-{action}-{UTC yyyymmddThhmmssZ}.log`, one line per
 //! event (`TIMESTAMP LEVEL message key=value…`), and beside it the `.json` result document that
-//! `--output json` prints. Both are written atomically. Never holds credentials: only what went
+//! `--output json` prints. Both are written atomically and created exclusively: a report is never
+//! half-written and never replaces another run's. Never holds credentials: only what went
 //! through [`crate::output::Output`] is written, and nothing there carries secrets.
 
 use std::fmt::Write as _;
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
+use crate::fsutil::{Created, create_new_unsynced};
 use crate::output::LogLine;
 
 /// The two files written for one run.
@@ -35,26 +37,44 @@ pub fn write(
         ))
         .context("formatting the report timestamp")?;
     let base = format!("{deployment}-{action}-{stamp}");
-    // Two runs in the same second (fleets, scripts) must not overwrite each other's reports.
-    let (log, json) = (1..=u32::MAX)
-        .map(|n| {
-            let name = if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            };
-            (
-                dir.join(format!("{name}.log")),
-                dir.join(format!("{name}.json")),
-            )
-        })
-        .find(|(log, json)| !log.exists() && !json.exists())
-        .context("no unused report file name is left")?;
-    crate::fsutil::write_atomic_unsynced(&log, render_log(lines).as_bytes())
-        .with_context(|| format!("writing report {}", log.display()))?;
-    crate::fsutil::write_atomic_unsynced(&json, format!("{document}\n").as_bytes())
-        .with_context(|| format!("writing report {}", json.display()))?;
-    Ok(ReportPaths { log, json })
+    let log_text = render_log(lines);
+    let json_text = format!("{document}\n");
+    // Two runs in the same second (fleets, scripts, concurrent runs) must not overwrite each
+    // other's reports. Each name is taken by an exclusive create, never by checking first: the
+    // `.log` claims the name, then the `.json` beside it; if a stray `.json` already holds that
+    // name, the `.log` just created is removed again and the next suffix is tried.
+    for n in 1..=u32::MAX {
+        let name = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        let log = dir.join(format!("{name}.log"));
+        let json = dir.join(format!("{name}.json"));
+        if create_new_unsynced(&log, log_text.as_bytes())
+            .with_context(|| format!("writing report {}", log.display()))?
+            == Created::NameTaken
+        {
+            continue;
+        }
+        match create_new_unsynced(&json, json_text.as_bytes())
+            .with_context(|| format!("writing report {}", json.display()))
+        {
+            Ok(Created::Written) => return Ok(ReportPaths { log, json }),
+            Ok(Created::NameTaken) => {
+                std::fs::remove_file(&log)
+                    .with_context(|| format!("removing report {}", log.display()))?;
+            }
+            Err(error) => {
+                let _ = std::fs::remove_file(&log);
+                return Err(error);
+            }
+        }
+    }
+    anyhow::bail!(
+        "no unused report file name is left for {base} in {}",
+        dir.display()
+    )
 }
 
 /// `TIMESTAMP LEVEL message key=value…`, one event per line; multi-line messages are indented.

@@ -88,3 +88,107 @@ fn devices_and_directories_as_config_are_refused() {
         );
     }
 }
+
+/// The path a run printed as `report: PATH`.
+fn printed_report(stderr: &str) -> PathBuf {
+    let line = stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("report: "))
+        .unwrap_or_else(|| panic!("no report line in {stderr}"));
+    PathBuf::from(line)
+}
+
+#[test]
+fn twenty_concurrent_runs_leave_forty_distinct_whole_reports() {
+    let work = site();
+    let configs: Vec<String> = (1..=20).map(|n| format!("c{n:02}.yaml")).collect();
+    for name in &configs {
+        std::fs::copy(
+            repo_configs().join(SHARED_SITE),
+            work.path().join("configs").join(name),
+        )
+        .unwrap();
+    }
+    // All twenty start before any is waited for, so most write their reports in the same second.
+    let children: Vec<_> = configs
+        .iter()
+        .map(|name| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_s3-provisioner"));
+            command
+                .current_dir(work.path())
+                .env("NO_COLOR", "1")
+                .env_remove("S3P_REPORTS_DIR")
+                .env_remove("S3P_KEEP_REPORTS")
+                .args(["--config", name, "--action", "validate-config"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut printed = std::collections::BTreeSet::new();
+    for (name, child) in configs.iter().zip(children) {
+        let output = child.wait_with_output().unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        let log = work.path().join(printed_report(&stderr));
+        let json = log.with_extension("json");
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(
+            document["config"],
+            format!("configs/{name}"),
+            "{}",
+            json.display()
+        );
+        let first = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            first
+                .lines()
+                .next()
+                .unwrap()
+                .ends_with(&format!("INFO valid: configs/{name}")),
+            "{} is another run's log:\n{first}",
+            log.display()
+        );
+        assert!(printed.insert(log), "two runs printed the same report path");
+    }
+    let files = std::fs::read_dir(work.path().join("reports"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 40);
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_get_0666_minus_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    for (umask, want) in [("022", 0o644), ("002", 0o664)] {
+        let work = site();
+        for action in ["create-prov-template", "create-policy"] {
+            // The umask is set by a shell, as a user's login shell sets it.
+            let binary = env!("CARGO_BIN_EXE_s3-provisioner");
+            let output = std::process::Command::new("sh")
+                .current_dir(work.path())
+                .env("NO_COLOR", "1")
+                .env_remove("S3P_KEEP_REPORTS")
+                .args(["-c", &format!("umask {umask}; exec \"$0\" \"$@\"")])
+                .arg(binary)
+                .args(["--config", SHARED_SITE, "--action", action])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        }
+        for dir in ["templates", "policies", "reports"] {
+            for entry in std::fs::read_dir(work.path().join(dir)).unwrap() {
+                let entry = entry.unwrap();
+                let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+                assert_eq!(
+                    mode,
+                    want,
+                    "{dir}/{} with umask {umask}: {mode:o}",
+                    entry.file_name().to_string_lossy()
+                );
+            }
+        }
+    }
+}
