@@ -85,6 +85,7 @@ fn run_options(cli: &Cli) -> RunOptions {
         detailed_exitcode: cli.detailed_exitcode,
         keep: cli.keep,
         test_id: cli.test_id.clone(),
+        keep_reports: cli.keep_reports,
     }
 }
 
@@ -235,6 +236,22 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         Ok(paths) => {
             let line = out.paint(Style::Dim, format!("report: {}", paths.log.display()));
             out.stderr_line(&line);
+            // After this run's own pair is written, so it always counts among the newest.
+            let dir = &options.dirs.reports;
+            let action = options.action.name();
+            match report::prune(dir, &report_name, action, options.keep_reports) {
+                Ok(0) => {}
+                Ok(deleted) => out.debug(
+                    format!(
+                        "deleted {deleted} old report files (--keep-reports {})",
+                        options.keep_reports
+                    ),
+                    &[],
+                ),
+                Err(error) => out.warn(format!(
+                    "{error:#}; old reports were not pruned (the run's result is unaffected)"
+                )),
+            }
         }
         Err(error) => out.warn(format!("{error:#}; the run's result is unaffected")),
     }

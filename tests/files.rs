@@ -192,3 +192,55 @@ fn written_files_get_0666_minus_the_umask() {
         }
     }
 }
+
+#[test]
+fn keep_reports_keeps_the_newest_pairs_of_that_deployment_and_action_only() {
+    let work = site();
+    let reports = work.path().join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let others = [
+        "edge-prod-b001-us-west-1-s3-create-policy-20200101T000000Z.log",
+        "other-site-validate-config-20200101T000000Z.log",
+        "edge-prod-b001-us-west-1-s3-validate-config-notes.txt",
+    ];
+    for name in others {
+        std::fs::write(reports.join(name), "kept").unwrap();
+    }
+    let mut printed = Vec::new();
+    for keep in [("--keep-reports", "2"), ("--keep-reports", "2"), ("", "2")] {
+        let mut command = provisioner(work.path());
+        command.args(["--config", SHARED_SITE, "--action", "validate-config"]);
+        if keep.0.is_empty() {
+            command.env("S3P_KEEP_REPORTS", keep.1);
+        } else {
+            command.args([keep.0, keep.1]);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        printed.push(printed_report(&stderr_of(&output)));
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let mut want: Vec<String> = others.iter().map(|s| (*s).to_owned()).collect();
+    for log in &printed[1..] {
+        let log = log.file_name().unwrap().to_string_lossy().into_owned();
+        want.push(log.replace(".log", ".json"));
+        want.push(log);
+    }
+    want.sort();
+    assert_eq!(left, want);
+
+    // 0 keeps everything.
+    for _ in 0..3 {
+        let output = provisioner(work.path())
+            .args(["--config", SHARED_SITE, "--action", "validate-config"])
+            .args(["--keep-reports", "0"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0));
+    }
+    assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 3 + 4 + 6);
+}
