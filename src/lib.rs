@@ -58,7 +58,11 @@ pub async fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Usage;
         }
     };
-    if let [config] = configs.as_slice() {
+    // The output's shape follows how configs were asked for, not how many matched: a glob or a
+    // repeated --config is a fleet run (a summary, `{"runs": [...]}`) even when it finds one file.
+    if let ([spec], [config]) = (cli.config.as_slice(), configs.as_slice())
+        && !is_glob(spec)
+    {
         let mut out = Output::to_terminal(settings);
         let record = run_one(config, &options, &mut out).await;
         if out.format() == OutputFormat::Json {
@@ -99,7 +103,7 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
         } else {
             configs_dir.join(spec)
         };
-        if !spec.contains(['*', '?', '[']) {
+        if !is_glob(spec) {
             files.push(path);
             continue;
         }
@@ -122,6 +126,11 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(file.clone()));
     Ok(files)
+}
+
+/// Whether a `--config` value is a glob (and so names a fleet, however many files it matches).
+fn is_glob(spec: &str) -> bool {
+    spec.contains(['*', '?', '['])
 }
 
 /// What one config's run produced.
@@ -147,9 +156,18 @@ struct ResultDocument<'a> {
     exit_code: u8,
     started_at: String,
     elapsed_ms: u128,
-    warnings: Vec<crate::config::Warning>,
+    warnings: Vec<WarningDocument>,
     result: Option<serde_json::Value>,
     error: Option<ErrorDocument>,
+}
+
+/// One warning the run printed: a config warning carries the key it is about (`key_path`); a
+/// warning raised while the action ran has only its `message`.
+#[derive(Serialize)]
+struct WarningDocument {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_path: Option<String>,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -166,6 +184,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
     let mut deployment = None;
     let result = async {
         let config = crate::config::load(config_path)?;
+        let earlier = out.take_warnings();
         for warning in &config.warnings {
             out.warn(format!(
                 "{}: {}: {}",
@@ -174,7 +193,16 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
                 warning.message
             ));
         }
-        warnings.clone_from(&config.warnings);
+        // Listed in the document with their key path, not again as printed lines.
+        out.take_warnings();
+        warnings.extend(earlier.into_iter().map(|message| WarningDocument {
+            key_path: None,
+            message,
+        }));
+        warnings.extend(config.warnings.iter().map(|w| WarningDocument {
+            key_path: Some(w.key_path.clone()),
+            message: w.message.clone(),
+        }));
         let chosen = actions::deployment_for_run(options, &config)?;
         deployment = Some(chosen.clone());
         let mut ctx = Ctx {
@@ -200,6 +228,14 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             (status, None, Some(ErrorDocument { message, problems }))
         }
     };
+    warnings.extend(
+        out.take_warnings()
+            .into_iter()
+            .map(|message| WarningDocument {
+                key_path: None,
+                message,
+            }),
+    );
     let elapsed = timer.elapsed();
     let document = ResultDocument {
         tool: TOOL,

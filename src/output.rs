@@ -131,6 +131,15 @@ pub struct OutputSettings {
     pub verbose: u8,
 }
 
+/// The one colour rule, for [`Output`] and the diagnostics (`-vv`) alike: colour only when stdout
+/// and stderr are terminals, never with `--no-color` (`no_color`) or a non-empty `NO_COLOR`.
+pub fn color_allowed(no_color: bool) -> bool {
+    !no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && io::stderr().is_terminal()
+        && io::stdout().is_terminal()
+}
+
 /// The single writer for results, progress and the report log of one run.
 pub struct Output {
     format: OutputFormat,
@@ -141,16 +150,15 @@ pub struct Output {
     stdout: Sink,
     stderr: Sink,
     log: Vec<LogLine>,
+    /// Warnings printed since the last [`Output::take_warnings`], for the result document.
+    warnings: Vec<String>,
 }
 
 impl Output {
     /// Output to the process's stdout and stderr.
     pub fn to_terminal(settings: OutputSettings) -> Self {
         let stderr_tty = io::stderr().is_terminal();
-        let color = !settings.no_color
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && stderr_tty
-            && io::stdout().is_terminal();
+        let color = color_allowed(settings.no_color);
         Output {
             format: settings.format,
             color,
@@ -160,6 +168,7 @@ impl Output {
             stdout: Sink::Stdout,
             stderr: Sink::Stderr,
             log: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -175,6 +184,7 @@ impl Output {
             stdout: Sink::Buffer(Arc::clone(&captured.stdout)),
             stderr: Sink::Buffer(Arc::clone(&captured.stderr)),
             log: Vec::new(),
+            warnings: Vec::new(),
         };
         (output, captured)
     }
@@ -230,6 +240,13 @@ impl Output {
         self.record(Level::Warn, message.clone(), &[]);
         let line = format!("{} {message}", self.paint(Style::Yellow, "warning:"));
         self.stderr.write_line(&line);
+        self.warnings.push(message);
+    }
+
+    /// The warnings printed since the last call (every one printed also belongs in the result
+    /// document), leaving none.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// An error on stderr, recorded at ERROR. `{:#}` of an anyhow error shows its context chain.

@@ -244,3 +244,53 @@ fn keep_reports_keeps_the_newest_pairs_of_that_deployment_and_action_only() {
     }
     assert_eq!(std::fs::read_dir(&reports).unwrap().count(), 3 + 4 + 6);
 }
+
+#[test]
+fn a_glob_or_a_repeated_config_prints_a_fleet_document_even_for_one_file() {
+    let work = site();
+    for args in [
+        &["--config", "edge-prod-b001-*.yaml"][..],
+        &["--config", SHARED_SITE, "--config", SHARED_SITE][..],
+    ] {
+        let output = provisioner(work.path())
+            .args(args)
+            .args(["--action", "validate-config", "--output", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let runs = document["runs"].as_array().expect("a fleet document");
+        assert_eq!(runs.len(), 1, "{args:?}");
+        assert_eq!(runs[0]["config"], format!("configs/{SHARED_SITE}"));
+        assert_eq!(document["exit_code"], 0);
+    }
+    // One plain --config is one document, as the guide's commands expect.
+    let output = provisioner(work.path())
+        .args(["--config", SHARED_SITE, "--action", "validate-config"])
+        .args(["--output", "json"])
+        .output()
+        .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["config"], format!("configs/{SHARED_SITE}"));
+}
+
+#[test]
+fn debug_logs_are_never_coloured_on_a_pipe_or_with_no_color() {
+    let work = site();
+    for extra in [&[][..], &["--no-color"][..]] {
+        // RUST_LOG makes the SDK log plenty; the endpoint is a closed port, so the run fails fast.
+        let output = provisioner(work.path())
+            .env_remove("NO_COLOR")
+            .env("RUST_LOG", "debug")
+            .args(["--config", SHARED_SITE, "--action", "show-changes", "-vv"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains("DEBUG"), "no debug log lines: {stderr}");
+        assert!(
+            !stderr.contains('\x1b'),
+            "colour escapes on a pipe: {stderr}"
+        );
+    }
+}
