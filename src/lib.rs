@@ -109,13 +109,20 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
         }
         let pattern = path.to_string_lossy();
         let mut matches: Vec<PathBuf> = glob::glob(&pattern)
-            .map_err(|e| UsageError(format!("--config {spec}: invalid glob: {e}")))?
+            .map_err(|e| {
+                UsageError(format!(
+                    "--config {}: invalid glob: {e}",
+                    output::shown(spec)
+                ))
+            })?
             .filter_map(Result::ok)
             .filter(|p| p.is_file())
             .collect();
         if matches.is_empty() {
             return Err(UsageError(format!(
-                "--config {spec}: no config file matches {pattern}; check the pattern and --configs-dir"
+                "--config {}: no config file matches {}; check the pattern and --configs-dir",
+                output::shown(spec),
+                output::shown(&pattern)
             ))
             .into());
         }
@@ -270,7 +277,10 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         &document,
     ) {
         Ok(paths) => {
-            let line = out.paint(Style::Dim, format!("report: {}", paths.log.display()));
+            let line = out.paint(
+                Style::Dim,
+                format!("report: {}", output::shown_path(&paths.log)),
+            );
             out.stderr_line(&line);
             // After this run's own pair is written, so it always counts among the newest.
             let dir = &options.dirs.reports;

@@ -294,3 +294,39 @@ fn debug_logs_are_never_coloured_on_a_pipe_or_with_no_color() {
         );
     }
 }
+
+#[test]
+fn control_characters_in_command_line_values_are_shown_escaped() {
+    let work = site();
+    let cases: [&[&str]; 3] = [
+        &["--config", SHARED_SITE, "--solution", "\x1b[31mx"],
+        &["--config", "a\nerror: forged.yaml"],
+        &["--config", "\x1b]0;title\x07*.yaml"],
+    ];
+    for args in cases {
+        let output = provisioner(work.path())
+            .args(args)
+            .args(["--action", "validate-config"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = stderr_of(&output);
+        assert!(
+            !stderr.contains(['\x1b', '\x07']),
+            "raw control characters: {stderr:?}"
+        );
+        assert!(
+            !stderr.lines().any(|line| line.starts_with("error: forged")),
+            "a value forged a line: {stderr}"
+        );
+    }
+    let output = provisioner(work.path())
+        .args(["--config", "a\nb.yaml", "--action", "validate-config"])
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(
+        stderr.contains(r#"config file "configs/a\nb.yaml" not found"#),
+        "{stderr}"
+    );
+}

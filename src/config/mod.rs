@@ -24,6 +24,8 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::output::shown_path;
+
 /// Largest config file accepted. A real config is under 1 KiB; the limit only stops accidents
 /// (a wrong file) and hostile input from costing time or memory.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -74,10 +76,13 @@ impl Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file does not exist.
-    #[error("config file {} not found; {hint}", path.display())]
+    #[error("config file {} not found; {hint}", shown_path(path))]
     NotFound { path: PathBuf, hint: String },
     /// The file exists but could not be read.
-    #[error("cannot read config file {}: {source}; check that it is a readable file", path.display())]
+    #[error(
+        "cannot read config file {}: {source}; check that it is a readable file",
+        shown_path(path)
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -103,23 +108,17 @@ impl Error {
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
     // A garbage file can break thousands of rules; the first ones are what matters.
     const SHOWN: usize = 50;
+    let file = shown_path(path);
     let mut text = format!(
-        "config {} has {} problem{}:",
-        path.display(),
+        "config {file} has {} problem{}:",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
     for problem in problems.iter().take(SHOWN) {
         if problem.line == 0 {
-            let _ = write!(text, "\n  {}: ", path.display());
+            let _ = write!(text, "\n  {file}: ");
         } else {
-            let _ = write!(
-                text,
-                "\n  {}:{}:{}: ",
-                path.display(),
-                problem.line,
-                problem.column
-            );
+            let _ = write!(text, "\n  {file}:{}:{}: ", problem.line, problem.column);
         }
         if !problem.key_path.is_empty() {
             let _ = write!(text, "{}: ", problem.key_path);
@@ -298,7 +297,7 @@ fn not_found_hint(path: &Path) -> String {
     let Ok(listing) = std::fs::read_dir(dir) else {
         return format!(
             "directory {} does not exist or cannot be read; run from the folder holding configs/ or pass --configs-dir. {HOW}",
-            dir.display()
+            shown_path(dir)
         );
     };
     let mut names: Vec<String> = listing
@@ -312,7 +311,7 @@ fn not_found_hint(path: &Path) -> String {
         .collect();
     names.sort();
     if names.is_empty() {
-        return format!("{} holds no .yaml configs. {HOW}", dir.display());
+        return format!("{} holds no .yaml configs. {HOW}", shown_path(dir));
     }
     let wanted = path
         .file_name()
@@ -331,7 +330,7 @@ fn not_found_hint(path: &Path) -> String {
     if names.len() > SHOWN {
         let _ = write!(list, ", … ({} in all)", names.len());
     }
-    format!("{suggestion}configs in {}/: {list}. {HOW}", dir.display())
+    format!("{suggestion}configs in {}/: {list}. {HOW}", shown_path(dir))
 }
 
 /// The shared-bucket example site (`configs/edge-prod-b001-us-west-1-s3.yaml`) as a literal, for
