@@ -15,6 +15,10 @@ Exit codes:
   4    refused for safety: --force needed, wrong AWS account, resource not owned by this tool
   130  interrupted (Ctrl-C)";
 
+/// `--keep-reports` default: a few weeks of daily runs of one action on one deployment, enough to
+/// look back at what happened, while `reports/` stays bounded.
+pub const DEFAULT_KEEP_REPORTS: usize = 20;
+
 /// Turn one YAML file per site into a secure, ML-ready S3 bucket deployed with CloudFormation,
 /// and keep it healthy.
 #[derive(Debug, Parser)]
@@ -76,6 +80,15 @@ pub struct Cli {
         default_value = "reports"
     )]
     pub reports_dir: PathBuf,
+
+    /// Keep only the newest N report pairs per deployment and action (0 keeps all).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "S3P_KEEP_REPORTS",
+        default_value_t = DEFAULT_KEEP_REPORTS
+    )]
+    pub keep_reports: usize,
 
     /// AWS profile (default: the standard AWS credential chain).
     #[arg(long, value_name = "NAME")]

@@ -147,6 +147,7 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         detailed_exitcode: false,
         keep: false,
         test_id: None,
+        keep_reports: 0,
     }
 }
 

@@ -59,7 +59,11 @@ pub async fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Usage;
         }
     };
-    if let [config] = configs.as_slice() {
+    // The output's shape follows how configs were asked for, not how many matched: a glob or a
+    // repeated --config is a fleet run (a summary, `{"runs": [...]}`) even when it finds one file.
+    if let ([spec], [config]) = (cli.config.as_slice(), configs.as_slice())
+        && !is_glob(spec)
+    {
         let mut out = Output::to_terminal(settings);
         let record = run_one(config, &options, &mut out).await;
         if out.format() == OutputFormat::Json {
@@ -87,6 +91,7 @@ fn run_options(cli: &Cli, interrupts: stop::Interrupts) -> RunOptions {
         detailed_exitcode: cli.detailed_exitcode,
         keep: cli.keep,
         test_id: cli.test_id.clone(),
+        keep_reports: cli.keep_reports,
     }
 }
 
@@ -100,19 +105,26 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
         } else {
             configs_dir.join(spec)
         };
-        if !spec.contains(['*', '?', '[']) {
+        if !is_glob(spec) {
             files.push(path);
             continue;
         }
         let pattern = path.to_string_lossy();
         let mut matches: Vec<PathBuf> = glob::glob(&pattern)
-            .map_err(|e| UsageError(format!("--config {spec}: invalid glob: {e}")))?
+            .map_err(|e| {
+                UsageError(format!(
+                    "--config {}: invalid glob: {e}",
+                    output::shown(spec)
+                ))
+            })?
             .filter_map(Result::ok)
             .filter(|p| p.is_file())
             .collect();
         if matches.is_empty() {
             return Err(UsageError(format!(
-                "--config {spec}: no config file matches {pattern}; check the pattern and --configs-dir"
+                "--config {}: no config file matches {}; check the pattern and --configs-dir",
+                output::shown(spec),
+                output::shown(&pattern)
             ))
             .into());
         }
@@ -123,6 +135,11 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
     let mut seen = std::collections::HashSet::new();
     files.retain(|file| seen.insert(file.clone()));
     Ok(files)
+}
+
+/// Whether a `--config` value is a glob (and so names a fleet, however many files it matches).
+fn is_glob(spec: &str) -> bool {
+    spec.contains(['*', '?', '['])
 }
 
 /// What one config's run produced.
@@ -148,9 +165,18 @@ struct ResultDocument<'a> {
     exit_code: u8,
     started_at: String,
     elapsed_ms: u128,
-    warnings: Vec<crate::config::Warning>,
+    warnings: Vec<WarningDocument>,
     result: Option<serde_json::Value>,
     error: Option<ErrorDocument>,
+}
+
+/// One warning the run printed: a config warning carries the key it is about (`key_path`); a
+/// warning raised while the action ran has only its `message`.
+#[derive(Serialize)]
+struct WarningDocument {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_path: Option<String>,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -167,6 +193,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
     let mut deployment = None;
     let result = async {
         let config = crate::config::load(config_path)?;
+        let earlier = out.take_warnings();
         for warning in &config.warnings {
             out.warn(format!(
                 "{}: {}: {}",
@@ -175,7 +202,16 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
                 warning.message
             ));
         }
-        warnings.clone_from(&config.warnings);
+        // Listed in the document with their key path, not again as printed lines.
+        out.take_warnings();
+        warnings.extend(earlier.into_iter().map(|message| WarningDocument {
+            key_path: None,
+            message,
+        }));
+        warnings.extend(config.warnings.iter().map(|w| WarningDocument {
+            key_path: Some(w.key_path.clone()),
+            message: w.message.clone(),
+        }));
         let chosen = actions::deployment_for_run(options, &config)?;
         deployment = Some(chosen.clone());
         let mut ctx = Ctx {
@@ -219,6 +255,14 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             (status, None, Some(ErrorDocument { message, problems }))
         }
     };
+    warnings.extend(
+        out.take_warnings()
+            .into_iter()
+            .map(|message| WarningDocument {
+                key_path: None,
+                message,
+            }),
+    );
     let elapsed = timer.elapsed();
     let document = ResultDocument {
         tool: TOOL,
@@ -253,8 +297,27 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         &document,
     ) {
         Ok(paths) => {
-            let line = out.paint(Style::Dim, format!("report: {}", paths.log.display()));
+            let line = out.paint(
+                Style::Dim,
+                format!("report: {}", output::shown_path(&paths.log)),
+            );
             out.stderr_line(&line);
+            // After this run's own pair is written, so it always counts among the newest.
+            let dir = &options.dirs.reports;
+            let action = options.action.name();
+            match report::prune(dir, &report_name, action, options.keep_reports) {
+                Ok(0) => {}
+                Ok(deleted) => out.debug(
+                    format!(
+                        "deleted {deleted} old report files (--keep-reports {})",
+                        options.keep_reports
+                    ),
+                    &[],
+                ),
+                Err(error) => out.warn(format!(
+                    "{error:#}; old reports were not pruned (the run's result is unaffected)"
+                )),
+            }
         }
         Err(error) => out.warn(format!("{error:#}; the run's result is unaffected")),
     }

@@ -7,7 +7,10 @@ use s3_provisioner::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(
+        cli.verbose,
+        s3_provisioner::output::color_allowed(cli.no_color),
+    );
     // Local actions need no thread pool; AWS actions overlap many requests.
     let runtime = if cli.action.uses_aws() {
         tokio::runtime::Builder::new_multi_thread()
@@ -37,7 +40,8 @@ fn main() -> ExitCode {
 }
 
 /// Diagnostics (`tracing`) go to stderr: off by default, `-v` info, `-vv` debug; `RUST_LOG` wins.
-fn init_tracing(verbose: u8) {
+/// Coloured by the same rule as all other output (`color`).
+fn init_tracing(verbose: u8, color: bool) {
     let default = match verbose {
         0 => "off",
         1 => "s3_provisioner=info",
@@ -49,5 +53,6 @@ fn init_tracing(verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(color)
         .init();
 }

@@ -94,7 +94,7 @@ pub enum NameError {
         "stack name `{name}` is {len} characters, over CloudFormation's limit of {STACK_NAME_MAX}; use a shorter solution name"
     )]
     StackTooLong { name: String, len: usize },
-    #[error("solution name `{name}` is invalid: {rule}")]
+    #[error("solution name `{}` is invalid: {rule}", crate::output::shown(name))]
     SolutionInvalid { name: String, rule: &'static str },
 }
 

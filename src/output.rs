@@ -3,6 +3,7 @@
 //! recorded for the run's `.log` report. Colour only on a terminal, never with `NO_COLOR` or
 //! `--no-color`. Fleet runs buffer each config's output and print it whole when the run ends.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex};
@@ -131,6 +132,15 @@ pub struct OutputSettings {
     pub verbose: u8,
 }
 
+/// The one colour rule, for [`Output`] and the diagnostics (`-vv`) alike: colour only when stdout
+/// and stderr are terminals, never with `--no-color` (`no_color`) or a non-empty `NO_COLOR`.
+pub fn color_allowed(no_color: bool) -> bool {
+    !no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && io::stderr().is_terminal()
+        && io::stdout().is_terminal()
+}
+
 /// The single writer for results, progress and the report log of one run.
 pub struct Output {
     format: OutputFormat,
@@ -143,16 +153,15 @@ pub struct Output {
     stdout: Sink,
     stderr: Sink,
     log: Vec<LogLine>,
+    /// Warnings printed since the last [`Output::take_warnings`], for the result document.
+    warnings: Vec<String>,
 }
 
 impl Output {
     /// Output to the process's stdout and stderr.
     pub fn to_terminal(settings: OutputSettings) -> Self {
         let stderr_tty = io::stderr().is_terminal();
-        let color = !settings.no_color
-            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && stderr_tty
-            && io::stdout().is_terminal();
+        let color = color_allowed(settings.no_color);
         Output {
             format: settings.format,
             color,
@@ -163,6 +172,7 @@ impl Output {
             stdout: Sink::Stdout,
             stderr: Sink::Stderr,
             log: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -179,6 +189,7 @@ impl Output {
             stdout: Sink::Buffer(Arc::clone(&captured.stdout)),
             stderr: Sink::Buffer(Arc::clone(&captured.stderr)),
             log: Vec::new(),
+            warnings: Vec::new(),
         };
         (output, captured)
     }
@@ -236,17 +247,26 @@ impl Output {
         }
     }
 
-    /// A warning on stderr (shown even with `--quiet`), recorded at WARN.
+    /// A warning on stderr (shown even with `--quiet`), recorded at WARN. Control characters in
+    /// it are shown escaped.
     pub fn warn(&mut self, message: impl Display) {
-        let message = message.to_string();
+        let message = escape_controls(&message.to_string());
         self.record(Level::Warn, message.clone(), &[]);
         let line = format!("{} {message}", self.paint(Style::Yellow, "warning:"));
         self.stderr.write_line(&line);
+        self.warnings.push(message);
+    }
+
+    /// The warnings printed since the last call (every one printed also belongs in the result
+    /// document), leaving none.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// An error on stderr, recorded at ERROR. `{:#}` of an anyhow error shows its context chain.
+    /// Control characters in it (a user's value, an SDK message) are shown escaped.
     pub fn error(&mut self, message: impl Display) {
-        let message = message.to_string();
+        let message = escape_controls(&message.to_string());
         self.record(Level::Error, message.clone(), &[]);
         let line = format!("{} {message}", self.paint(Style::Red, "error:"));
         self.stderr.write_line(&line);
@@ -383,6 +403,43 @@ fn render_fields(fields: &[(&str, &dyn Display)]) -> String {
     })
 }
 
+/// A value the user typed (a command-line value, a path), for a message: as is when it is plain
+/// text, else quoted with its control characters escaped (`"\u{1b}[31mx"`, `"a\nb"`), as config
+/// values are shown, so it can neither drive the terminal nor forge lines of output.
+pub fn shown(value: &str) -> Cow<'_, str> {
+    if value.chars().any(char::is_control) {
+        Cow::Owned(format!("{value:?}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// [`shown`] for a path.
+pub fn shown_path(path: &std::path::Path) -> String {
+    shown(&path.to_string_lossy()).into_owned()
+}
+
+/// `text` with every control character but line breaks and tabs escaped (`\u{1b}`): whatever an
+/// error or warning quotes (an SDK message, a value) cannot drive the terminal. Output's own colour
+/// codes are added after this.
+pub fn escape_controls(text: &str) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return text.to_owned();
+    }
+    text.chars()
+        .fold(String::with_capacity(text.len()), |mut escaped, c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                escaped.extend(c.escape_debug());
+            } else {
+                escaped.push(c);
+            }
+            escaped
+        })
+}
+
 /// Remove ANSI colour sequences (reports are plain text).
 pub fn strip_ansi(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
@@ -452,6 +509,25 @@ mod tests {
         assert!(text.contains("fleet runs never ask"), "{text}");
         assert!(text.contains("run this config on its own"), "{text}");
         assert!(!text.contains("no terminal"), "{text}");
+    }
+
+    #[test]
+    fn control_characters_in_errors_and_warnings_are_escaped_but_line_breaks_kept() {
+        let (mut out, captured) = Output::captured(settings(OutputFormat::Text));
+        out.error("solution \x1b[31mx is invalid\n  fix: rename\r");
+        out.warn("profile \x07bell");
+        assert_eq!(
+            captured.stderr(),
+            "error: solution \\u{1b}[31mx is invalid\n  fix: rename\\r\nwarning: profile \\u{7}bell\n"
+        );
+        assert_eq!(out.log_lines()[1].message, "profile \\u{7}bell");
+    }
+
+    #[test]
+    fn user_values_are_shown_plain_or_quoted_and_escaped() {
+        assert_eq!(shown("edge.yaml"), "edge.yaml");
+        assert_eq!(shown("a\nb"), "\"a\\nb\"");
+        assert_eq!(shown("\x1b[31mx"), "\"\\u{1b}[31mx\"");
     }
 
     #[test]

@@ -115,6 +115,16 @@ fn fresh_deployment_is_in_sync_and_says_drift_detection_is_unavailable() {
         document["result"]["cloudformation"]["outcome"],
         "unavailable"
     );
+    // The warning printed on stderr is also in the document (a run warning: no key path).
+    let warnings = document["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w["key_path"].is_null()
+            && w["message"]
+                .as_str()
+                .unwrap()
+                .contains("CloudFormation drift detection is not available at this endpoint")),
+        "{warnings:?}"
+    );
     let checks: Vec<&str> = document["result"]["checks"]
         .as_array()
         .unwrap()

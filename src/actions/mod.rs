@@ -56,6 +56,8 @@ pub struct RunOptions {
     pub keep: bool,
     /// tear-down, check-drift: the suffix of a test deployment to work on (hidden `--test-id`).
     pub test_id: Option<String>,
+    /// How many report pairs of this deployment and action to keep (0: all).
+    pub keep_reports: usize,
 }
 
 /// What one action works with.

@@ -24,6 +24,8 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::output::shown_path;
+
 /// Largest config file accepted. A real config is under 1 KiB; the limit only stops accidents
 /// (a wrong file) and hostile input from costing time or memory.
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
@@ -74,10 +76,13 @@ impl Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file does not exist.
-    #[error("config file {} not found; {hint}", path.display())]
+    #[error("config file {} not found; {hint}", shown_path(path))]
     NotFound { path: PathBuf, hint: String },
     /// The file exists but could not be read.
-    #[error("cannot read config file {}: {source}; check that it is a readable file", path.display())]
+    #[error(
+        "cannot read config file {}: {source}; check that it is a readable file",
+        shown_path(path)
+    )]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -103,23 +108,17 @@ impl Error {
 fn render_problems(path: &Path, problems: &[Problem]) -> String {
     // A garbage file can break thousands of rules; the first ones are what matters.
     const SHOWN: usize = 50;
+    let file = shown_path(path);
     let mut text = format!(
-        "config {} has {} problem{}:",
-        path.display(),
+        "config {file} has {} problem{}:",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
     for problem in problems.iter().take(SHOWN) {
         if problem.line == 0 {
-            let _ = write!(text, "\n  {}: ", path.display());
+            let _ = write!(text, "\n  {file}: ");
         } else {
-            let _ = write!(
-                text,
-                "\n  {}:{}:{}: ",
-                path.display(),
-                problem.line,
-                problem.column
-            );
+            let _ = write!(text, "\n  {file}:{}:{}: ", problem.line, problem.column);
         }
         if !problem.key_path.is_empty() {
             let _ = write!(text, "{}: ", problem.key_path);
@@ -173,8 +172,9 @@ pub fn from_bytes(source: &Path, bytes: &[u8]) -> Result<ValidConfig, Error> {
     }
 }
 
-/// The file's bytes, refusing a missing file (with a hint), a directory and anything over
-/// [`MAX_CONFIG_BYTES`] before reading it all.
+/// The file's bytes, refusing a missing file (with a hint), anything but a regular file (a
+/// directory, FIFO, device or socket, without opening it) and anything over [`MAX_CONFIG_BYTES`]
+/// before reading it all.
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
     let read_error = |source| Error::Read {
         path: path.to_owned(),
@@ -189,30 +189,29 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
             "a config is a few dozen lines; check that --config names the right file",
         )],
     };
+    // The file type is checked before the file is opened: opening a FIFO for reading blocks until
+    // a writer appears (forever, in a script), and a device or socket is never a config.
+    let not_found = || Error::NotFound {
+        path: path.to_owned(),
+        hint: not_found_hint(path),
+    };
+    match std::fs::metadata(path) {
+        Ok(metadata) => refuse_non_regular(path, &metadata)?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+        Err(error) => return Err(read_error(error)),
+    }
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::NotFound {
-                path: path.to_owned(),
-                hint: not_found_hint(path),
-            });
-        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
         Err(error) => return Err(read_error(error)),
     };
+    // Checked again on the open file, in case the path was replaced in between.
     let metadata = file.metadata().map_err(read_error)?;
-    if metadata.is_dir() {
-        return Err(Error::Invalid {
-            path: path.to_owned(),
-            problems: vec![Problem::whole_file(
-                "is a directory, not a config file",
-                "pass a .yaml file: --config NAME.yaml (looked up in --configs-dir) or --config path/to/NAME.yaml",
-            )],
-        });
-    }
+    refuse_non_regular(path, &metadata)?;
     if metadata.len() > MAX_CONFIG_BYTES {
         return Err(too_big(metadata.len()));
     }
-    // `take` also bounds files whose size is not known up front (pipes, /dev/zero).
+    // `take` also bounds a file that grows while it is read.
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
     file.take(MAX_CONFIG_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -221,6 +220,47 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
         return Err(too_big(bytes.len() as u64));
     }
     Ok(bytes)
+}
+
+/// A config must be a regular file (or a symlink to one): say what `path` is instead.
+fn refuse_non_regular(path: &Path, metadata: &std::fs::Metadata) -> Result<(), Error> {
+    let Some(kind) = file_kind(metadata.file_type()) else {
+        return Ok(());
+    };
+    Err(Error::Invalid {
+        path: path.to_owned(),
+        problems: vec![Problem::whole_file(
+            format!("is {kind}, not a config file"),
+            "pass a .yaml file: --config NAME.yaml (looked up in --configs-dir) or --config path/to/NAME.yaml",
+        )],
+    })
+}
+
+/// What a non-regular file is, in words (`None` for a regular file).
+fn file_kind(file_type: std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_char_device() {
+            return Some("a character device");
+        }
+        if file_type.is_block_device() {
+            return Some("a block device");
+        }
+    }
+    if file_type.is_dir() {
+        Some("a directory")
+    } else if file_type.is_file() {
+        None
+    } else {
+        Some("not a regular file")
+    }
 }
 
 /// Where the first invalid byte is, as line:column of the valid text before it.
@@ -257,7 +297,7 @@ fn not_found_hint(path: &Path) -> String {
     let Ok(listing) = std::fs::read_dir(dir) else {
         return format!(
             "directory {} does not exist or cannot be read; run from the folder holding configs/ or pass --configs-dir. {HOW}",
-            dir.display()
+            shown_path(dir)
         );
     };
     let mut names: Vec<String> = listing
@@ -271,7 +311,7 @@ fn not_found_hint(path: &Path) -> String {
         .collect();
     names.sort();
     if names.is_empty() {
-        return format!("{} holds no .yaml configs. {HOW}", dir.display());
+        return format!("{} holds no .yaml configs. {HOW}", shown_path(dir));
     }
     let wanted = path
         .file_name()
@@ -290,7 +330,7 @@ fn not_found_hint(path: &Path) -> String {
     if names.len() > SHOWN {
         let _ = write!(list, ", … ({} in all)", names.len());
     }
-    format!("{suggestion}configs in {}/: {list}. {HOW}", dir.display())
+    format!("{suggestion}configs in {}/: {list}. {HOW}", shown_path(dir))
 }
 
 /// The shared-bucket example site (`configs/edge-prod-b001-us-west-1-s3.yaml`) as a literal, for
