@@ -66,6 +66,10 @@ pub async fn run(cli: Cli) -> ExitStatus {
         }
         return record.status;
     }
+    if let Err(error) = actions::check_fleet(&options, &configs) {
+        Output::to_terminal(settings).error(error.to_string());
+        return ExitStatus::Usage;
+    }
     fleet::run(&configs, &options, settings, usize::from(cli.parallel)).await
 }
 
@@ -163,6 +167,10 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
     let timer = Instant::now();
     let mut warnings = Vec::new();
     let mut deployment = None;
+    let mut solution = options
+        .solution
+        .clone()
+        .unwrap_or_else(|| naming::MASTER_SOLUTION.to_owned());
     let result = async {
         let config = crate::config::load(config_path)?;
         for warning in &config.warnings {
@@ -174,6 +182,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             ));
         }
         warnings.clone_from(&config.warnings);
+        solution = actions::solution_for(options, &config)?;
         let chosen = actions::deployment_for_run(options, &config)?;
         deployment = Some(chosen.clone());
         let mut ctx = Ctx {
@@ -205,7 +214,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         version: VERSION,
         action: options.action.name(),
         config: config_path.display().to_string(),
-        solution: &options.solution,
+        solution: &solution,
         deployment: deployment.as_ref(),
         status,
         exit_code: status.code(),
