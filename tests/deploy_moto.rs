@@ -419,6 +419,16 @@ fn refusals_change_nothing() {
     .code(4)
     .stderr(contains("not managed by s3-provisioner"));
     assert!(block_on(live_stacks(&aws)).is_empty());
+    // The preview says the same, with the same exit code, instead of "would create it".
+    run(
+        &moto,
+        &work,
+        &["--config", SHARED_CONFIG, "--action", "show-changes"],
+    )
+    .code(4)
+    .stderr(contains("would not go ahead"))
+    .stderr(contains("not managed by s3-provisioner"));
+    assert!(block_on(live_stacks(&aws)).is_empty());
 
     // A bucket of ours that no stack manages and that holds data is never deleted.
     block_on(async {
@@ -571,21 +581,28 @@ fn a_change_that_would_replace_the_bucket_is_refused_even_with_force() {
     )
     .success();
 
-    // The dedicated-bucket config (same stem, bucket_name_override) run without its --solution
-    // points at the shared stack with another bucket name: CloudFormation would replace the bucket.
-    run(
-        &moto,
-        &work,
-        &[
-            "--config",
-            DEDICATED_CONFIG,
-            "--action",
-            "prep-master",
-            "--force",
-        ],
-    )
-    .code(4)
-    .stderr(contains("never replaces a bucket"));
+    // A config of the same site with a bucket_name_override (as a dedicated-bucket config without
+    // its `solution:` key) points at the shared stack with another bucket name: CloudFormation
+    // would replace the bucket. The preview says so too, with the same exit code.
+    let shared = std::fs::read_to_string(work.path().join("configs").join(SHARED_CONFIG)).unwrap();
+    let renamed = shared.replace(
+        "bucket_name_override: \"\"",
+        "bucket_name_override: \"edge-prod-b001-renamed\"",
+    );
+    assert_ne!(renamed, shared);
+    work.write_config("renamed.yaml", &renamed);
+    for args in [
+        &["--action", "show-changes"][..],
+        &["--action", "prep-master", "--force"][..],
+    ] {
+        run(
+            &moto,
+            &work,
+            &[&["--config", "renamed.yaml"][..], args].concat(),
+        )
+        .code(4)
+        .stderr(contains("never replaces a bucket"));
+    }
 
     assert_eq!(block_on(bucket_names(&aws)), [SHARED_BUCKET]);
     assert_eq!(
