@@ -216,6 +216,23 @@ fn show_changes_reports_a_tag_change_and_leaves_no_change_set_then_upload_templa
     )
     .success()
     .stdout(contains("No changes"));
+    // Uploading the deployed template: nothing to warn about.
+    let in_sync = run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "upload-template",
+            "--output",
+            "json",
+        ],
+    )
+    .success();
+    let document = stdout_json(&in_sync);
+    assert_eq!(document["result"]["matches_deployed"], true);
+    assert_eq!(document["result"]["deploy_with"], serde_json::Value::Null);
 
     // "Modifying an Existing Configuration": edit the tags, then step 5 as written.
     let path = work.path().join("configs").join(SHARED_CONFIG);
@@ -276,7 +293,32 @@ fn show_changes_reports_a_tag_change_and_leaves_no_change_set_then_upload_templa
             "master-solution",
         ],
     )
-    .success();
+    .success()
+    .stderr(contains(
+        "differs from the one stack edge-prod-b001-us-west-1-s3-stack runs",
+    ))
+    .stderr(contains(
+        "--action prep-master --solution master-solution --force",
+    ));
+    let document = stdout_json(&run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "upload-template",
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(document["result"]["matches_deployed"], false);
+    assert!(
+        document["result"]["deploy_with"]
+            .as_str()
+            .is_some_and(|c| c.contains("--action prep-master")),
+        "{document}"
+    );
     let config = config::load(&path).unwrap();
     let deployment = naming::shared_deployment(&config).unwrap();
     let key = deployment.template_key();
