@@ -50,6 +50,10 @@ pub async fn run(cli: Cli) -> ExitStatus {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    if let Err(error) = actions::check_options(&options) {
+        Output::to_terminal(settings).error(error.to_string());
+        return ExitStatus::Usage;
+    }
     let configs = match resolve_configs(&cli.config, &options.dirs.configs) {
         Ok(configs) => configs,
         Err(error) => {

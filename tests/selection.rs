@@ -1,7 +1,8 @@
 //! How a run picks its solution and deployment, through the binary: the config's `solution:` key
 //! (the shipped Pattern B example carries one), a conflicting `--solution`, and the fleet
 //! pre-check that refuses two configs resolving to the same stack, bucket or file before anything
-//! starts. No AWS: the endpoint points at a closed port, and every run here stops before it.
+//! starts; and options given to an action they do not apply to. No AWS: the endpoint points at a
+//! closed port, and every run here stops before it.
 
 use std::path::{Path, PathBuf};
 
@@ -224,4 +225,60 @@ fn the_repos_own_configs_form_a_fleet_without_collisions() {
         .unwrap()
         .count();
     assert_eq!(written, 5);
+}
+
+#[test]
+fn an_option_the_action_does_not_take_is_a_usage_error_before_anything_runs() {
+    let work = site();
+    for (args, option, takers) in [
+        (
+            &["--action", "validate-config", "--keep"][..],
+            "--keep",
+            "test-deploy",
+        ),
+        (
+            &["--action", "show-changes", "--force"][..],
+            "--force",
+            "prep-master, create-bucket, tear-down",
+        ),
+        (
+            &["--action", "check-drift", "--detailed-exitcode"][..],
+            "--detailed-exitcode",
+            "show-changes",
+        ),
+        (
+            &["--action", "create-policy", "--solution", "master-solution"][..],
+            "--solution",
+            "validate-config",
+        ),
+        (
+            &["--action", "prep-master", "--test-id", "t0a1b2c", "--force"][..],
+            "--test-id",
+            "tear-down, check-drift",
+        ),
+    ] {
+        let (code, _, stderr) = run(work.path(), &[&["--config", SHARED][..], args].concat());
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{option} does not apply to --action {}", args[1])),
+            "{stderr}"
+        );
+        assert!(stderr.contains(takers), "{stderr}");
+    }
+    assert!(!work.path().join("reports").exists(), "nothing ran");
+    // Connection settings are accepted by local actions too.
+    let (code, _, stderr) = run(
+        work.path(),
+        &[
+            "--config",
+            SHARED,
+            "--action",
+            "validate-config",
+            "--profile",
+            "prod",
+            "--timeout",
+            "5",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
 }

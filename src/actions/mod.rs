@@ -13,6 +13,7 @@ use crate::exit::ExitStatus;
 use crate::naming::{Deployment, Pattern};
 use crate::output::Output;
 
+mod applicability;
 mod check_drift;
 mod create_policy;
 mod create_prov_template;
@@ -27,6 +28,7 @@ mod upload_template;
 mod validate_config;
 mod validate_prov_template;
 
+pub use applicability::{OPTION_ACTIONS, check_options};
 pub use select::{check_fleet, deployment_for, deployment_for_run, solution_for};
 
 /// The four working directories (SPEC §2).

@@ -89,13 +89,7 @@ pub fn deployment_for_run(
     let Some(test_id) = &options.test_id else {
         return Ok(base);
     };
-    if !matches!(options.action, Action::TearDown | Action::CheckDrift) {
-        return Err(UsageError(format!(
-            "--test-id works only with --action tear-down or check-drift, not {}",
-            options.action
-        ))
-        .into());
-    }
+    // Which actions take --test-id is checked with every other option (`check_options`).
     let well_formed = test_id.len() == 7
         && test_id.starts_with('t')
         && test_id[1..]
