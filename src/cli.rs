@@ -33,9 +33,10 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "ACTION")]
     pub action: Action,
 
-    /// The solution; decides the deployment (master-solution = the shared bucket).
-    #[arg(long, value_name = "NAME", default_value = crate::naming::MASTER_SOLUTION)]
-    pub solution: String,
+    /// The solution; decides the deployment (master-solution = the shared bucket). Default: the
+    /// config's `solution:` key, else master-solution.
+    #[arg(long, value_name = "NAME")]
+    pub solution: Option<String>,
 
     /// Allow creating, replacing or deleting infrastructure without asking.
     #[arg(long)]

@@ -47,6 +47,7 @@ pub fn config(
                 ("Purpose".to_owned(), "ML Solutions Portfolio".to_owned()),
             ]),
         },
+        solution: None,
         warnings: Vec::new(),
     }
 }
@@ -133,7 +134,7 @@ pub fn none_site() -> ValidConfig {
 pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
     RunOptions {
         action,
-        solution: solution.to_owned(),
+        solution: Some(solution.to_owned()),
         force: false,
         dirs: Dirs {
             configs: root.join("configs"),

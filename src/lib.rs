@@ -51,6 +51,10 @@ pub async fn run(cli: Cli) -> ExitStatus {
         quiet: cli.quiet,
         verbose: cli.verbose,
     };
+    if let Err(error) = actions::check_options(&options) {
+        Output::to_terminal(settings).error(error.to_string());
+        return ExitStatus::Usage;
+    }
     let configs = match resolve_configs(&cli.config, &options.dirs.configs) {
         Ok(configs) => configs,
         Err(error) => {
@@ -70,6 +74,10 @@ pub async fn run(cli: Cli) -> ExitStatus {
             out.print_document(&record.document);
         }
         return record.status;
+    }
+    if let Err(error) = actions::check_fleet(&options, &configs) {
+        Output::to_terminal(settings).error(error.to_string());
+        return ExitStatus::Usage;
     }
     fleet::run(&configs, &options, settings, usize::from(cli.parallel)).await
 }
@@ -191,6 +199,10 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
     let timer = Instant::now();
     let mut warnings = Vec::new();
     let mut deployment = None;
+    let mut solution = options
+        .solution
+        .clone()
+        .unwrap_or_else(|| naming::MASTER_SOLUTION.to_owned());
     let result = async {
         let config = crate::config::load(config_path)?;
         let earlier = out.take_warnings();
@@ -212,6 +224,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             key_path: Some(w.key_path.clone()),
             message: w.message.clone(),
         }));
+        solution = actions::solution_for(options, &config)?;
         let chosen = actions::deployment_for_run(options, &config)?;
         deployment = Some(chosen.clone());
         let mut ctx = Ctx {
@@ -269,7 +282,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         version: VERSION,
         action: options.action.name(),
         config: config_path.display().to_string(),
-        solution: &options.solution,
+        solution: &solution,
         deployment: deployment.as_ref(),
         status,
         exit_code: status.code(),

@@ -57,6 +57,7 @@ fn config(
                 ("Purpose".to_owned(), "ML Solutions Portfolio".to_owned()),
             ]),
         },
+        solution: None,
         warnings: Vec::new(),
     }
 }

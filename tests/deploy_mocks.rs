@@ -14,6 +14,7 @@ use aws_sdk_cloudformation::operation::describe_stacks::{
     DescribeStacksError, DescribeStacksOutput,
 };
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
 use aws_sdk_cloudformation::types::{
     Change, ChangeAction, ChangeSetStatus, ChangeSetType, ChangeType, Output as StackOutput,
     ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus, Tag,
@@ -380,6 +381,11 @@ async fn a_failed_update_lists_each_failed_resource_with_its_reason() {
         .then_output(|| ready_change_set(OLD_ID, ChangeAction::Modify));
     let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
         .then_output(|| ExecuteChangeSetOutput::builder().build());
+    let get_template = mock!(aws_sdk_cloudformation::Client::get_template).then_output(|| {
+        GetTemplateOutput::builder()
+            .template_body("Resources: {}\n")
+            .build()
+    });
     let aws = clients(
         &[
             &describe,
@@ -387,6 +393,7 @@ async fn a_failed_update_lists_each_failed_resource_with_its_reason() {
             &create_change_set,
             &describe_change_set,
             &execute,
+            &get_template,
         ],
         &[],
     );
@@ -562,4 +569,109 @@ async fn waiting_past_the_timeout_says_the_operation_continues_and_how_to_check_
         "{message}"
     );
     assert_eq!(status_for_error(&error), ExitStatus::Failure);
+}
+
+/// A template whose bucket is named `name`.
+fn template_naming(name: &str) -> String {
+    format!(
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: {name}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_bucket_rename_the_change_set_does_not_call_a_replacement_is_refused() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)));
+    let create_change_set =
+        mock!(aws_sdk_cloudformation::Client::create_change_set).then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(OLD_ID)
+                .build()
+        });
+    // A plain Modify of the bucket, no Replacement: only the templates tell the name changed.
+    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
+        .then_output(|| ready_change_set(OLD_ID, ChangeAction::Modify));
+    let get_template = mock!(aws_sdk_cloudformation::Client::get_template).then_output(|| {
+        GetTemplateOutput::builder()
+            .template_body(template_naming(BUCKET))
+            .build()
+    });
+    let delete_change_set = mock!(aws_sdk_cloudformation::Client::delete_change_set)
+        .then_output(|| DeleteChangeSetOutput::builder().build());
+    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
+        .then_output(|| ExecuteChangeSetOutput::builder().build());
+    let stack_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .sequence()
+        .output(|| {
+            events(vec![event(
+                "e0",
+                OLD_ID,
+                STACK,
+                ResourceStatus::UpdateComplete,
+                None,
+            )])
+        })
+        .output(|| {
+            events(vec![
+                event("e2", OLD_ID, STACK, ResourceStatus::UpdateComplete, None),
+                event(
+                    "e1",
+                    OLD_ID,
+                    STACK,
+                    ResourceStatus::UpdateInProgress,
+                    Some("User Initiated"),
+                ),
+                event("e0", OLD_ID, STACK, ResourceStatus::UpdateComplete, None),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let aws = clients(
+        &[
+            &describe,
+            &create_change_set,
+            &describe_change_set,
+            &get_template,
+            &delete_change_set,
+            &execute,
+            &stack_events,
+        ],
+        &[],
+    );
+    let renamed: &'static str = Box::leak(template_naming("another-bucket-name").into_boxed_str());
+    let same: &'static str = Box::leak(template_naming(BUCKET).into_boxed_str());
+
+    let (mut out, _) = output();
+    let renaming = DeployRequest {
+        template_body: renamed,
+        ..request(true)
+    };
+    let error = engine::deploy(&mut out, &aws, &renaming, waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Refused, "{error:#}");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(&format!("bucket {BUCKET} of stack {STACK}")),
+        "{message}"
+    );
+    assert_eq!(
+        delete_change_set.num_calls(),
+        1,
+        "the change set is deleted"
+    );
+    assert_eq!(execute.num_calls(), 0, "nothing is executed");
+
+    // The same name goes ahead.
+    let (mut out, _) = output();
+    let unchanged_name = DeployRequest {
+        template_body: same,
+        ..request(true)
+    };
+    let deployed = engine::deploy(&mut out, &aws, &unchanged_name, waits())
+        .await
+        .unwrap();
+    assert_eq!(deployed.action, StackAction::Updated);
+    assert_eq!(execute.num_calls(), 1);
 }

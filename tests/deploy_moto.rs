@@ -216,6 +216,23 @@ fn show_changes_reports_a_tag_change_and_leaves_no_change_set_then_upload_templa
     )
     .success()
     .stdout(contains("No changes"));
+    // Uploading the deployed template: nothing to warn about.
+    let in_sync = run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "upload-template",
+            "--output",
+            "json",
+        ],
+    )
+    .success();
+    let document = stdout_json(&in_sync);
+    assert_eq!(document["result"]["matches_deployed"], true);
+    assert_eq!(document["result"]["deploy_with"], serde_json::Value::Null);
 
     // "Modifying an Existing Configuration": edit the tags, then step 5 as written.
     let path = work.path().join("configs").join(SHARED_CONFIG);
@@ -276,7 +293,32 @@ fn show_changes_reports_a_tag_change_and_leaves_no_change_set_then_upload_templa
             "master-solution",
         ],
     )
-    .success();
+    .success()
+    .stderr(contains(
+        "differs from the one stack edge-prod-b001-us-west-1-s3-stack runs",
+    ))
+    .stderr(contains(
+        "--action prep-master --solution master-solution --force",
+    ));
+    let document = stdout_json(&run(
+        &moto,
+        &work,
+        &[
+            "--config",
+            SHARED_CONFIG,
+            "--action",
+            "upload-template",
+            "--output",
+            "json",
+        ],
+    ));
+    assert_eq!(document["result"]["matches_deployed"], false);
+    assert!(
+        document["result"]["deploy_with"]
+            .as_str()
+            .is_some_and(|c| c.contains("--action prep-master")),
+        "{document}"
+    );
     let config = config::load(&path).unwrap();
     let deployment = naming::shared_deployment(&config).unwrap();
     let key = deployment.template_key();
@@ -417,6 +459,16 @@ fn refusals_change_nothing() {
         ],
     )
     .code(4)
+    .stderr(contains("not managed by s3-provisioner"));
+    assert!(block_on(live_stacks(&aws)).is_empty());
+    // The preview says the same, with the same exit code, instead of "would create it".
+    run(
+        &moto,
+        &work,
+        &["--config", SHARED_CONFIG, "--action", "show-changes"],
+    )
+    .code(4)
+    .stderr(contains("would not go ahead"))
     .stderr(contains("not managed by s3-provisioner"));
     assert!(block_on(live_stacks(&aws)).is_empty());
 
@@ -571,21 +623,28 @@ fn a_change_that_would_replace_the_bucket_is_refused_even_with_force() {
     )
     .success();
 
-    // The dedicated-bucket config (same stem, bucket_name_override) run without its --solution
-    // points at the shared stack with another bucket name: CloudFormation would replace the bucket.
-    run(
-        &moto,
-        &work,
-        &[
-            "--config",
-            DEDICATED_CONFIG,
-            "--action",
-            "prep-master",
-            "--force",
-        ],
-    )
-    .code(4)
-    .stderr(contains("never replaces a bucket"));
+    // A config of the same site with a bucket_name_override (as a dedicated-bucket config without
+    // its `solution:` key) points at the shared stack with another bucket name: CloudFormation
+    // would replace the bucket. The preview says so too, with the same exit code.
+    let shared = std::fs::read_to_string(work.path().join("configs").join(SHARED_CONFIG)).unwrap();
+    let renamed = shared.replace(
+        "bucket_name_override: \"\"",
+        "bucket_name_override: \"edge-prod-b001-renamed\"",
+    );
+    assert_ne!(renamed, shared);
+    work.write_config("renamed.yaml", &renamed);
+    for args in [
+        &["--action", "show-changes"][..],
+        &["--action", "prep-master", "--force"][..],
+    ] {
+        run(
+            &moto,
+            &work,
+            &[&["--config", "renamed.yaml"][..], args].concat(),
+        )
+        .code(4)
+        .stderr(contains("never replaces a bucket"));
+    }
 
     assert_eq!(block_on(bucket_names(&aws)), [SHARED_BUCKET]);
     assert_eq!(

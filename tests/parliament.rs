@@ -51,6 +51,7 @@ fn site(prefix: &str, env: Env, tenant: &str, region: &str) -> ValidConfig {
             vpc: None,
             tags: BTreeMap::from([("Owner".to_owned(), "data-science".to_owned())]),
         },
+        solution: None,
         warnings: Vec::new(),
     }
 }

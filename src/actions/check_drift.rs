@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Outcome, deploy_action};
+use super::{Ctx, Outcome, deploy_action, engine};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, Poller};
 use crate::aws::drift::{StackDriftOutcome, detect_stack_drift};
@@ -50,6 +50,19 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
             deploy_action(deployment),
         );
     };
+    // Like every other action: a stack this deployment does not own is not looked into (exit 4).
+    engine::ensure_owned(&stack, deployment)?;
+    // A shell (REVIEW_IN_PROGRESS, a failed first creation) has no resources: comparing it would
+    // report every setting as drift, when the truth is that nothing is deployed.
+    if engine::holds_no_deployment(&stack) {
+        anyhow::bail!(
+            "stack {} is {}: it holds no resources, so deployment {} is not deployed and there is nothing to compare. Deploy it with --action {} --force (that deletes the empty stack and creates it again)",
+            deployment.stack_name,
+            stack.status_name,
+            deployment.name,
+            deploy_action(deployment),
+        );
+    }
     ctx.out.info(
         format!("Checking deployment {} for drift", deployment.name),
         &[
@@ -290,13 +303,35 @@ mod tests {
     /// Run check-drift for the shared site against `cfn_rules`; the bucket and parameters are
     /// missing.
     async fn check_drift(cfn_rules: &[&Rule]) -> (Outcome, String) {
-        let stack = mock!(Cfn::describe_stacks).then_output(|| {
+        let (outcome, text) =
+            check_drift_of(StackStatus::CreateComplete, Some(DEPLOYMENT), cfn_rules).await;
+        (outcome.unwrap(), text)
+    }
+
+    const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
+
+    /// check-drift against a stack in `status`, tagged for `owner` (`None`: untagged).
+    async fn check_drift_of(
+        status: StackStatus,
+        owner: Option<&'static str>,
+        cfn_rules: &[&Rule],
+    ) -> (anyhow::Result<Outcome>, String) {
+        let stack = mock!(Cfn::describe_stacks).then_output(move || {
+            let tags = owner.map(|owner| {
+                vec![
+                    aws_sdk_cloudformation::types::Tag::builder()
+                        .key(crate::aws::DEPLOYMENT_TAG)
+                        .value(owner)
+                        .build(),
+                ]
+            });
             DescribeStacksOutput::builder()
                 .stacks(
                     Stack::builder()
                         .stack_name("edge-prod-b001-us-west-1-s3-stack")
                         .stack_id("arn:aws:cloudformation:us-west-1:123456789012:stack/x/1")
-                        .stack_status(StackStatus::CreateComplete)
+                        .stack_status(status.clone())
+                        .set_tags(tags)
                         .creation_time(DateTime::from_secs(0))
                         .build(),
                 )
@@ -327,8 +362,39 @@ mod tests {
             options: &options,
             out: &mut out,
         };
-        let outcome = run(&mut ctx, &aws).await.unwrap();
+        let outcome = run(&mut ctx, &aws).await;
         (outcome, captured.stdout() + &captured.stderr())
+    }
+
+    #[tokio::test]
+    async fn a_stack_this_tool_did_not_create_is_refused_before_detection() {
+        let detect = detect();
+        for owner in [None, Some("edge-prod-b001-us-west-1-s3-other")] {
+            let (outcome, _) = check_drift_of(StackStatus::CreateComplete, owner, &[&detect]).await;
+            let error = outcome.unwrap_err();
+            assert_eq!(
+                crate::exit::status_for_error(&error),
+                ExitStatus::Refused,
+                "{owner:?}: {error:#}"
+            );
+        }
+        assert_eq!(
+            detect.num_calls(),
+            0,
+            "no drift detection on a foreign stack"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stack_shell_is_not_deployed_rather_than_drifted() {
+        let detect = detect();
+        for status in [StackStatus::ReviewInProgress, StackStatus::RollbackComplete] {
+            let (outcome, _) = check_drift_of(status.clone(), Some(DEPLOYMENT), &[&detect]).await;
+            let message = format!("{:#}", outcome.unwrap_err());
+            assert!(message.contains("is not deployed"), "{status:?}: {message}");
+            assert!(message.contains(status.as_str()), "{message}");
+        }
+        assert_eq!(detect.num_calls(), 0);
     }
 
     fn detect() -> Rule {

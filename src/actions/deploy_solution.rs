@@ -25,12 +25,12 @@ pub struct DeploySolutionResult {
     pub elapsed_ms: u128,
 }
 
-/// Run deploy-solution: `ctx.deployment` is the shared deployment, `ctx.options.solution` the
-/// solution to add.
+/// Run deploy-solution: `ctx.deployment` is the shared deployment, the run's solution (see
+/// [`super::solution_for`]) the solution to add.
 pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let deployment = ctx.deployment;
-    let solution = ctx.options.solution.clone();
+    let solution = super::solution_for(ctx.options, ctx.config)?;
     let stack_name = &deployment.stack_name;
 
     // 1. The shared stack must exist, be ours and be complete.

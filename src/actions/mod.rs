@@ -9,17 +9,19 @@ use serde::Serialize;
 use crate::aws::{AwsClients, AwsOptions};
 use crate::cli::Action;
 use crate::config::ValidConfig;
-use crate::exit::{ExitStatus, UsageError};
-use crate::naming::{self, Deployment, MASTER_SOLUTION, Pattern};
+use crate::exit::ExitStatus;
+use crate::naming::{Deployment, Pattern};
 use crate::output::Output;
 use crate::stop::{Interrupts, Stop};
 
+mod applicability;
 mod check_drift;
 mod create_policy;
 mod create_prov_template;
 mod deploy;
 mod deploy_solution;
 pub mod engine;
+mod select;
 mod show_changes;
 mod stopped;
 mod tear_down;
@@ -27,6 +29,9 @@ mod test_deploy;
 mod upload_template;
 mod validate_config;
 mod validate_prov_template;
+
+pub use applicability::{OPTION_ACTIONS, check_options};
+pub use select::{check_fleet, deployment_for, deployment_for_run, solution_for};
 
 /// The four working directories (SPEC §2).
 #[derive(Debug, Clone)]
@@ -41,7 +46,9 @@ pub struct Dirs {
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub action: Action,
-    pub solution: String,
+    /// `--solution`, `None` when not given (then the config's `solution:` key or
+    /// `master-solution` decides; see [`solution_for`]).
+    pub solution: Option<String>,
     pub force: bool,
     pub dirs: Dirs,
     pub profile: Option<String>,
@@ -89,66 +96,6 @@ impl Outcome {
     pub fn success(result: &impl Serialize) -> anyhow::Result<Self> {
         Self::new(ExitStatus::Success, result)
     }
-}
-
-/// The deployment `action` works on for `solution` (SPEC §4).
-pub fn deployment_for(
-    action: Action,
-    config: &ValidConfig,
-    solution: &str,
-) -> anyhow::Result<Deployment> {
-    match action {
-        Action::DeploySolution => {
-            naming::validate_solution_name(solution)?;
-            if solution == MASTER_SOLUTION {
-                return Err(UsageError(format!(
-                    "deploy-solution adds another solution's folders to the shared bucket; {MASTER_SOLUTION} is set up by prep-master. Pass --solution NAME"
-                ))
-                .into());
-            }
-            Ok(naming::shared_deployment(config)?)
-        }
-        Action::PrepMaster if solution != MASTER_SOLUTION => Err(UsageError(format!(
-            "prep-master sets up the shared bucket with {MASTER_SOLUTION}; to add `{solution}` to it use --action deploy-solution --solution {solution}, or give it a bucket of its own with --action create-bucket"
-        ))
-        .into()),
-        Action::CreateBucket if solution == MASTER_SOLUTION => Err(UsageError(format!(
-            "create-bucket makes a dedicated bucket for one solution; pass --solution NAME, or use --action prep-master for the shared bucket of {MASTER_SOLUTION}"
-        ))
-        .into()),
-        _ => Ok(naming::deployment_for_solution(config, solution)?),
-    }
-}
-
-/// The deployment a run works on: [`deployment_for`], or with `--test-id` the test copy of it
-/// (only tear-down and check-drift accept one: it is how a kept test deployment is removed).
-pub fn deployment_for_run(
-    options: &RunOptions,
-    config: &ValidConfig,
-) -> anyhow::Result<Deployment> {
-    let base = deployment_for(options.action, config, &options.solution)?;
-    let Some(test_id) = &options.test_id else {
-        return Ok(base);
-    };
-    if !matches!(options.action, Action::TearDown | Action::CheckDrift) {
-        return Err(UsageError(format!(
-            "--test-id works only with --action tear-down or check-drift, not {}",
-            options.action
-        ))
-        .into());
-    }
-    let well_formed = test_id.len() == 7
-        && test_id.starts_with('t')
-        && test_id[1..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !well_formed {
-        return Err(UsageError(format!(
-            "--test-id {test_id}: a test id is `t` followed by 6 lowercase hex digits, as printed by test-deploy --keep"
-        ))
-        .into());
-    }
-    Ok(naming::test_deployment(&base, test_id)?)
 }
 
 /// Run `ctx.options.action`. This is the only place that maps an action to its code.
@@ -255,8 +202,9 @@ pub fn rerun_command(ctx: &Ctx<'_>) -> String {
         shell_word(&config_arg(ctx)),
         ctx.options.action
     );
-    if ctx.deployment.solution != MASTER_SOLUTION || ctx.options.action == Action::DeploySolution {
-        let _ = write!(command, " --solution {}", ctx.options.solution);
+    // As given: without --solution the config's own `solution:` (or the default) applies again.
+    if let Some(solution) = &ctx.options.solution {
+        let _ = write!(command, " --solution {}", shell_word(solution));
     }
     if let Some(test_id) = &ctx.options.test_id {
         let _ = write!(command, " --test-id {test_id}");

@@ -10,7 +10,9 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use super::engine;
+use super::engine::bucket_name::{self, NewBucket};
 use super::engine::changes::{self, TagChange};
+use super::engine::replacement;
 use super::{Ctx, Outcome, config_arg, deploy_action};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{
@@ -73,7 +75,7 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
             stack.status_name
         ),
         // Missing, or a failed shell that deploying would delete and create again.
-        other => preview_create(ctx, other.as_ref(), &body, apply_with)?,
+        other => preview_create(ctx, aws, other.as_ref(), &body, apply_with).await?,
     };
     print(ctx, &result);
     let status = if result.pending && ctx.options.detailed_exitcode {
@@ -84,9 +86,11 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     Outcome::new(status, &result)
 }
 
-/// Preview of a stack that does not exist yet: every resource of the template would be added.
-fn preview_create(
+/// Preview of a stack that does not exist yet: every resource of the template would be added,
+/// once the bucket name passes the deploying actions' own pre-check (else the same refusal).
+async fn preview_create(
     ctx: &mut Ctx<'_>,
+    aws: &AwsClients,
     shell: Option<&StackInfo>,
     body: &str,
     apply_with: String,
@@ -98,6 +102,7 @@ fn preview_create(
             stack.name, stack.status_name
         ));
     }
+    check_bucket_name(ctx, aws).await?;
     Ok(ShowChangesResult {
         stack: deployment.stack_name.clone(),
         stack_status: shell.map(|s| s.status_name.clone()),
@@ -120,6 +125,9 @@ async fn preview_update(
     tags: &BTreeMap<String, String>,
     apply_with: String,
 ) -> anyhow::Result<ShowChangesResult> {
+    if bucket_name::creates_bucket(Some(stack), ctx.deployment) {
+        check_bucket_name(ctx, aws).await?;
+    }
     let request = ChangeSetRequest {
         stack_name: &stack.name,
         template_body: body,
@@ -139,7 +147,12 @@ async fn preview_update(
     // The preview must leave nothing behind.
     engine::discard_change_set(ctx.out, aws, outcome.handle()).await;
     let changes = match outcome {
-        ChangeSetOutcome::Ready(details) => details.changes,
+        ChangeSetOutcome::Ready(details) => {
+            replacement::refuse_bucket_replacement(aws, &details, ctx.deployment, body)
+                .await
+                .with_context(|| would_be_refused(ctx))?;
+            details.changes
+        }
         ChangeSetOutcome::NoChanges(_) => Vec::new(),
         ChangeSetOutcome::Failed { reason, .. } => bail!(
             "CloudFormation could not compute the changes for stack {}: {reason}. Nothing was changed; check the template with --action validate-prov-template",
@@ -195,6 +208,29 @@ fn record_changes(deployed: &str, new: &template::TemplateMetadata) -> Vec<Strin
 
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
+}
+
+/// The deploying actions' bucket-name pre-check: a name held by a bucket this deployment does
+/// not own is the same refusal (exit 4) here as there.
+async fn check_bucket_name(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<()> {
+    let deployment = ctx.deployment;
+    let found = bucket_name::check_new_bucket(aws, deployment)
+        .await
+        .with_context(|| would_be_refused(ctx))?;
+    if found == NewBucket::EmptyLeftover {
+        ctx.out.warn(format!(
+            "bucket {} is an empty leftover of this deployment that no stack manages; deploying deletes it (after confirmation) and creates it again",
+            deployment.bucket_name
+        ));
+    }
+    Ok(())
+}
+
+fn would_be_refused(ctx: &Ctx<'_>) -> String {
+    format!(
+        "show-changes: deploying ({}) would not go ahead",
+        apply_command(ctx)
+    )
 }
 
 /// Every resource of the template, as `Add` changes (for a stack that would be created).

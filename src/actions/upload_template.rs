@@ -30,6 +30,11 @@ pub struct UploadResult {
     pub content_type: &'static str,
     pub metadata: BTreeMap<String, String>,
     pub etag: Option<String>,
+    /// Whether the uploaded template is the one the stack runs (GetTemplate). `false` means the
+    /// bucket now documents changes that were never deployed.
+    pub matches_deployed: bool,
+    /// The command that deploys the uploaded template, when it is not the deployed one.
+    pub deploy_with: Option<String>,
 }
 
 /// Run upload-template.
@@ -62,8 +67,29 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
             ctx.config.normalised_sha256(),
         ),
     ]);
+    let deployed = cfn::get_template(&aws.cfn, &stack.name).await?;
+    let matches_deployed = deployed
+        .as_deref()
+        .is_some_and(|deployed| same_template(deployed, &body));
+    let deploy_with = (!matches_deployed).then(|| {
+        format!(
+            "s3-provisioner --config {} --action show-changes --solution {}, then s3-provisioner --config {} --action {} --solution {} --force",
+            config_arg(ctx),
+            deployment.solution,
+            config_arg(ctx),
+            deploy_action(deployment),
+            deployment.solution
+        )
+    });
+
     let etag = s3::put_template(&aws.s3, &bucket, &key, &body, &metadata).await?;
     let uri = format!("s3://{bucket}/{key}");
+    if let Some(command) = &deploy_with {
+        ctx.out.warn(format!(
+            "the uploaded template differs from the one stack {} runs: its changes are not deployed. Review and deploy them with {command}",
+            stack.name
+        ));
+    }
     ctx.out.result(format!("upload-template: uploaded {uri}"));
     ctx.out.result(format!(
         "  {} bytes, {TEMPLATE_CONTENT_TYPE}, {META_TOOL_VERSION}={}, {META_CONFIG_SHA256}={}",
@@ -79,5 +105,16 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
         content_type: TEMPLATE_CONTENT_TYPE,
         metadata,
         etag,
+        matches_deployed,
+        deploy_with,
     })
+}
+
+/// Whether two template texts say the same (YAML and JSON, short and long intrinsic forms
+/// alike); byte equality when either cannot be read.
+fn same_template(deployed: &str, new: &str) -> bool {
+    match (template::yaml::parse(deployed), template::yaml::parse(new)) {
+        (Ok(deployed), Ok(new)) => deployed == new,
+        _ => deployed == new,
+    }
 }

@@ -364,6 +364,7 @@ pub(crate) fn example() -> ValidConfig {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
         },
+        solution: None,
         warnings: Vec::new(),
     }
 }

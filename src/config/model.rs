@@ -16,6 +16,12 @@ pub struct ValidConfig {
     pub client: Client,
     pub environment: Environment,
     pub s3: S3Settings,
+    /// The top-level `solution:` key: the solution this config is meant for, the default of
+    /// `--solution` (a different `--solution` is a usage error). `None` when the key is absent,
+    /// empty or `~`. Left out of the normalised hash: it picks which deployment the config is
+    /// used for (and so which template file), not what goes into a template.
+    #[serde(skip)]
+    pub solution: Option<String>,
     /// Non-fatal findings (SPEC §3 "Warnings"), printed and reported; exit stays 0.
     #[serde(skip)]
     pub warnings: Vec<Warning>,

@@ -12,7 +12,7 @@ pub mod check;
 mod emit;
 mod model;
 mod resources;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use model::*;
 pub use resources::*;

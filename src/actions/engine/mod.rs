@@ -10,8 +10,10 @@
 //!
 //! This module decides and talks to the user; `aws::cfn` and `aws::s3` only call AWS.
 
+pub mod bucket_name;
 pub mod changes;
 mod progress;
+pub mod replacement;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,7 +25,7 @@ use crate::aws::cfn::{
     self, ChangeSetDetails, ChangeSetHandle, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest,
     EventCursor, Poller, ResourceChange, StackInfo, StackStatus, stack_name_of,
 };
-use crate::aws::s3::{self, BucketCheck};
+use crate::aws::s3;
 use crate::aws::{AwsClients, DEPLOYMENT_TAG};
 use crate::exit::Refusal;
 use crate::naming::Deployment;
@@ -176,11 +178,7 @@ pub async fn deploy(
     }
 
     // A new bucket name (new stack, or a stack moving to another name) must be free.
-    let renaming = existing
-        .as_ref()
-        .and_then(StackInfo::bucket_name)
-        .is_some_and(|current| current != deployment.bucket_name);
-    if existing.is_none() || renaming {
+    if bucket_name::creates_bucket(existing.as_ref(), deployment) {
         check_bucket_is_free(out, aws, deployment, request.force).await?;
     }
 
@@ -231,7 +229,10 @@ pub async fn deploy(
     };
 
     show_plan(out, &details, existing.as_ref(), &request.tags);
-    if let Err(refusal) = refuse_bucket_replacement(&details, deployment) {
+    if let Err(refusal) =
+        replacement::refuse_bucket_replacement(aws, &details, deployment, request.template_body)
+            .await
+    {
         discard_change_set(out, aws, &details.handle).await;
         return Err(refusal);
     }
@@ -323,30 +324,14 @@ pub async fn compute_change_set(
     }
 }
 
-/// Refuse (exit 4), even with `--force`, a change set that would replace or remove the bucket:
-/// CloudFormation would create a new, empty bucket and leave the data behind in the old one
-/// (`Retain`). This happens when a config's bucket name changes under an existing stack — e.g. a
-/// dedicated-bucket config with `bucket_name_override` run without its `--solution`.
-fn refuse_bucket_replacement(
-    details: &ChangeSetDetails,
-    deployment: &Deployment,
-) -> anyhow::Result<()> {
-    let Some(change) = details
-        .changes
-        .iter()
-        .find(|c| c.logical_id == crate::template::BUCKET && c.is_destructive())
-    else {
-        return Ok(());
-    };
-    let current = change
-        .physical_id
-        .as_deref()
-        .unwrap_or("the current bucket");
-    Err(Refusal(format!(
-        "this change would replace or remove bucket {current} of stack {} (new bucket name: {}); s3-provisioner never replaces a bucket, because the data would stay behind in the old one. Nothing was changed. Check --config and --solution (a dedicated-bucket config needs its --solution), or move the data and use --action tear-down first",
-        deployment.stack_name, deployment.bucket_name
-    ))
-    .into())
+/// Whether `stack` is a shell with no working deployment in it (a change set never executed,
+/// a first creation that failed): deploying deletes it and creates it again, and there is
+/// nothing in it to compare or preview.
+pub fn holds_no_deployment(stack: &StackInfo) -> bool {
+    matches!(
+        stack.status,
+        StackStatus::RollbackComplete | StackStatus::CreateFailed | StackStatus::ReviewInProgress
+    )
 }
 
 /// Refuse (exit 4) unless `stack` carries [`DEPLOYMENT_TAG`] = this deployment (SPEC §9).
@@ -366,11 +351,9 @@ pub fn ensure_owned(stack: &StackInfo, deployment: &Deployment) -> anyhow::Resul
     }
 }
 
-/// HeadBucket pre-check before CloudFormation creates the bucket: a free name is fine; anything
-/// not ours is refused by [`s3::check_bucket_name`]. A bucket of ours without a stack is left over
-/// (`DeletionPolicy: Retain` keeps it when a first creation rolls back or the stack is deleted):
-/// when it is empty it is deleted (after confirmation) so CloudFormation can create it again;
-/// when it holds data it is never touched.
+/// The bucket-name pre-check ([`bucket_name::check_new_bucket`]); an empty leftover bucket of
+/// ours is deleted after confirmation so CloudFormation can create it again. A bucket that holds
+/// data is never touched.
 async fn check_bucket_is_free(
     out: &mut Output,
     aws: &AwsClients,
@@ -378,9 +361,9 @@ async fn check_bucket_is_free(
     force: bool,
 ) -> anyhow::Result<()> {
     let bucket = &deployment.bucket_name;
-    match s3::check_bucket_name(&aws.s3, bucket, &deployment.name, &aws.region).await? {
-        BucketCheck::Free => Ok(()),
-        BucketCheck::Ours if s3::bucket_is_empty(&aws.s3, bucket).await? => {
+    match bucket_name::check_new_bucket(aws, deployment).await? {
+        bucket_name::NewBucket::Free => Ok(()),
+        bucket_name::NewBucket::EmptyLeftover => {
             out.warn(format!(
                 "bucket {bucket} is left over from an earlier deployment attempt: it is tagged for {} but no stack manages it, and it is empty",
                 deployment.name
@@ -397,11 +380,6 @@ async fn check_bucket_is_free(
             out.info(format!("Deleted the empty leftover bucket {bucket}"), &[]);
             Ok(())
         }
-        BucketCheck::Ours => bail!(
-            "bucket {bucket} already exists and holds data (tagged for deployment {}), but stack {} does not manage it: it was kept when its stack was deleted (DeletionPolicy Retain). CloudFormation cannot take it over, and this tool never deletes data on its own. Remove it with --action tear-down --force (this deletes its contents), or choose another name with s3.bucket_name_override",
-            deployment.name,
-            deployment.stack_name
-        ),
     }
 }
 

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 mod s3;
+mod solution;
 mod warnings;
 
 use super::rules::{self, Violation};
@@ -23,6 +24,8 @@ const S3_KEYS: &[&str] = &[
     "route_table_ids",
     "tags",
 ];
+/// Top-level keys that are values, not sections.
+const TOP_LEVEL_VALUES: &[&str] = &["solution"];
 const SECTIONS: &[(&str, &[&str])] = &[
     ("client", CLIENT_KEYS),
     ("environment", ENVIRONMENT_KEYS),
@@ -123,6 +126,8 @@ impl Checker {
                 .find_map(|(name, keys)| rules::did_you_mean(key, keys).map(|k| (*name, k)));
             let fix = if let Some(suggestion) = rules::did_you_mean(key, known) {
                 format!("did you mean `{suggestion}`?")
+            } else if section.is_some() && TOP_LEVEL_VALUES.contains(&key) {
+                format!("`{key}` is a top-level key; move it out of `{here}:` (no indentation)")
             } else if let Some(home) = home {
                 format!("`{key}` belongs in the `{home}:` section; move it there")
             } else if let Some((home, suggestion)) = near_home {
@@ -361,8 +366,9 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
             return Err(c.problems);
         }
     };
-    let section_names: Vec<&str> = SECTIONS.iter().map(|(name, _)| *name).collect();
-    c.unknown_keys(None, root_entries, &section_names);
+    let mut top_level: Vec<&str> = SECTIONS.iter().map(|(name, _)| *name).collect();
+    top_level.extend(TOP_LEVEL_VALUES);
+    c.unknown_keys(None, root_entries, &top_level);
     let client = c.section(root_entries, root_pos, "client", CLIENT_KEYS, true);
     let environment = c.section(
         root_entries,
@@ -440,6 +446,7 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
         _ => Err(()),
     };
     let tags = c.tags(get("tags"));
+    let solution = c.solution(root_entries.iter().find(|e| e.key.value == "solution"));
 
     let mut problems = c.problems;
     let (
@@ -454,6 +461,7 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
         Ok(lifecycle_policy),
         Ok(vpc),
         Some(tags),
+        Ok(solution),
     ) = (
         company_name,
         company_prefix,
@@ -466,6 +474,7 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
         lifecycle,
         vpc,
         tags,
+        solution,
     )
     else {
         sort(&mut problems);
@@ -491,9 +500,15 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
             vpc,
             tags,
         },
+        solution: solution.as_ref().map(|(name, _)| name.clone()),
         warnings: Vec::new(),
     };
     if let Err(problem) = derived_names(&config, prefix_pos) {
+        return Err(vec![problem]);
+    }
+    if let Some((_, pos)) = solution
+        && let Err(problem) = solution::solution_names(&config, pos)
+    {
         return Err(vec![problem]);
     }
     config.warnings = warnings(&config);

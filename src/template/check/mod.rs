@@ -173,7 +173,12 @@ pub fn check(text: &str, expected: &Expected<'_>) -> CheckReport {
     );
     others::check_outputs(document.get("Outputs"), expected, &mut findings);
     let (metadata, stale) = check_metadata(&document, expected, &mut findings);
-    if findings.list.is_empty() {
+    // Hand edits are looked for whenever the file is a current template of this deployment, next
+    // to the rule findings (a stale or foreign file differs everywhere for other reasons).
+    let current = metadata
+        .as_ref()
+        .is_some_and(|m| m.deployment == expected.deployment.name);
+    if current && !stale {
         check_hand_edits(&document, expected, &mut findings);
     }
     CheckReport {
@@ -260,15 +265,20 @@ fn short(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-/// Compare the whole file with the template generated now. Runs only when every specific rule
-/// passed, so it reports edits the rules do not cover, not the same problem twice.
+/// Compare the whole file with the template generated now and report the edits no specific rule
+/// reported already (so every edit is listed, and none twice).
 fn check_hand_edits(document: &Value, expected: &Expected<'_>, findings: &mut Findings<'_>) {
     const SHOWN: usize = 8;
+    /// Enough differences to find the uncovered ones among the covered.
+    const LOOKED_AT: usize = 500;
     let generated = super::build(expected.config, expected.deployment);
     let Ok(generated) = serde_yaml::to_value(&generated) else {
         return;
     };
-    let paths = yaml::differences(&generated, document, SHOWN + 1);
+    let paths: Vec<String> = yaml::differences(&generated, document, LOOKED_AT)
+        .into_iter()
+        .filter(|path| !findings.list.iter().any(|f| covers(f, path)))
+        .collect();
     if paths.is_empty() {
         return;
     }
@@ -292,6 +302,37 @@ fn check_hand_edits(document: &Value, expected: &Expected<'_>, findings: &mut Fi
             expected.regenerate
         ),
     );
+}
+
+/// Whether finding `f` already reports the difference at `path` (a path of
+/// [`yaml::differences`], e.g. `Resources.Bucket.Properties.BucketName (removed)`).
+fn covers(f: &Finding, path: &str) -> bool {
+    let path = path
+        .trim_end_matches(" (removed)")
+        .trim_end_matches(" (added)");
+    let below = |inner: &str, outer: &str| {
+        inner == outer
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.starts_with(['.', '[']))
+    };
+    // Either way round: a list whose length changed differs as a whole, while the finding names
+    // the element that made it differ.
+    let under = |place: &str| below(path, place) || below(place, path);
+    let joined = |a: &str, b: &str| {
+        if b.is_empty() {
+            a.to_owned()
+        } else {
+            format!("{a}.{b}")
+        }
+    };
+    if f.resource == WHOLE_TEMPLATE {
+        return !f.property.is_empty() && under(&f.property);
+    }
+    let resource = format!("Resources.{}", f.resource);
+    under(&joined(&format!("{resource}.Properties"), &f.property))
+        || under(&joined(&resource, &f.property))
+        || under(&joined(&f.resource, &f.property))
 }
 
 /// Whether a value means `true` to CloudFormation (`true` or the string `"true"`, any case).
