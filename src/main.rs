@@ -2,11 +2,23 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use s3_provisioner::cli::Cli;
+use s3_provisioner::cli::{self, Invocation, OutputFormat};
+use s3_provisioner::output::{Output, OutputSettings};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Invocation::Run(cli) => cli,
+        Invocation::Print(text) => {
+            let mut out = Output::to_terminal(OutputSettings {
+                format: OutputFormat::Text,
+                no_color: true,
+                quiet: false,
+                verbose: 0,
+            });
+            out.print_document(text.trim_end());
+            return ExitCode::SUCCESS;
+        }
+    };
     init_tracing(cli.verbose);
     // Local actions need no thread pool; AWS actions overlap many requests.
     let runtime = if cli.action.uses_aws() {
@@ -19,7 +31,7 @@ fn main() -> ExitCode {
             .build()
     };
     match runtime {
-        Ok(runtime) => runtime.block_on(s3_provisioner::run(cli)).into(),
+        Ok(runtime) => runtime.block_on(s3_provisioner::run(*cli)).into(),
         Err(error) => {
             #[allow(clippy::print_stderr, clippy::disallowed_macros)] // Output does not exist yet.
             {
