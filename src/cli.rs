@@ -186,29 +186,29 @@ pub fn man_page() -> String {
         render(&man, &mut page).expect("rendering into memory cannot fail");
     }
     let mut page = String::from_utf8_lossy(&page).into_owned();
-    page.push_str(".SH \"EXIT STATUS\"\n");
+    let mut add = |text: String| page.push_str(&text);
+    add(".SH \"EXIT STATUS\"\n".to_owned());
     for line in EXIT_CODES_HELP.lines().skip(1) {
         let (code, meaning) = line.trim().split_once(' ').unwrap_or((line, ""));
-        page.push_str(&format!(
+        add(format!(
             ".TP\n\\fB{code}\\fR\n{}\n",
             roff_text(meaning.trim())
         ));
     }
-    page.push_str(".SH ENVIRONMENT\n");
+    add(".SH ENVIRONMENT\n".to_owned());
     for arg in command.get_arguments() {
         if let Some(var) = arg.get_env() {
-            let flag = arg.get_long().unwrap_or_default();
-            page.push_str(&format!(
+            add(format!(
                 ".TP\n\\fB{}\\fR\nThe default of \\fB\\-\\-{}\\fR.\n",
                 var.to_string_lossy(),
-                roff_text(flag)
+                roff_text(arg.get_long().unwrap_or_default())
             ));
         }
     }
     for (var, meaning) in ENVIRONMENT_HELP {
-        page.push_str(&format!(".TP\n\\fB{var}\\fR\n{}\n", roff_text(meaning)));
+        add(format!(".TP\n\\fB{var}\\fR\n{}\n", roff_text(meaning)));
     }
-    page.push_str(&format!(
+    add(format!(
         ".SH VERSION\n{}\n",
         roff_text(command.get_version().unwrap_or_default())
     ));
