@@ -41,7 +41,7 @@ pub const TOOL: &str = "s3-provisioner";
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The shape of the JSON result documents (`--output json`, the `.json` reports, the fleet
 /// document), described by `docs/result.schema.json` and `docs/results.md`. Bumped when a field
-/// is removed, renamed or changes type or meaning, or a status value is removed; adding a field
+/// is removed, renamed or changes type or meaning, or a status value is added or removed; adding a field
 /// or an action-specific `result` member does not bump it.
 pub const RESULT_FORMAT_VERSION: u32 = 1;
 
