@@ -2,8 +2,8 @@
 # user s3user from /app, where the seed guide mounts configs/ templates/ policies/ reports/ and
 # ~/.aws at /home/s3user/.aws.
 #
-#   docker build --build-arg VERSION=0.1.0 -t s3-provisioner:0.1.0 .
-#   docker run --rm s3-provisioner:0.1.0 --help
+#   docker build --build-arg VERSION=1.0.0-rc.1 -t s3-provisioner:1.0.0-rc.1 .
+#   docker run --rm s3-provisioner:1.0.0-rc.1 --help
 
 # ---- build: a pinned Rust toolchain (Cargo.toml rust-version), same Debian release as the runtime ----
 FROM rust:1.95.0-slim-bookworm AS build
@@ -28,7 +28,7 @@ RUN touch src/main.rs src/lib.rs \
 FROM debian:bookworm-slim
 
 # Keep VERSION equal to Cargo.toml's version (tests/dockerfile.rs checks it); release builds pass it.
-ARG VERSION=0.1.0
+ARG VERSION=1.0.0-rc.1
 # The uid/gid of s3user. 1000 is the usual first user on a Linux host, so the seed guide's bind
 # mounts work as written: a 0600 ~/.aws/credentials stays readable and reports/ stays writable.
 ARG S3USER_UID=1000

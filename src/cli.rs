@@ -1,9 +1,11 @@
-//! The command line (SPEC §2), as clap derive types. This module owns parsing only: it turns argv
-//! into a [`Cli`] and never reaches into the engine. `lib::run` converts it into typed options.
+//! The command line, as clap derive types. This module owns parsing only: it turns argv into a
+//! [`Cli`] (or a document generated from the clap definition itself: shell completions, the man
+//! page) and never reaches into the engine. `lib::run` converts a [`Cli`] into typed options.
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
+pub use clap_complete::Shell;
 
 /// Exit codes, printed at the end of `--help` (and documented in the README).
 const EXIT_CODES_HELP: &str = "\
@@ -128,6 +130,128 @@ pub struct Cli {
     /// Only results and errors.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Print the completion script for SHELL on stdout and exit (needs no other option).
+    #[arg(long, value_enum, value_name = "SHELL", exclusive = true)]
+    pub completions: Option<Shell>,
+
+    /// Print the man page (roff) on stdout and exit (needs no other option).
+    #[arg(long, exclusive = true)]
+    pub man_page: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// Run an action over one config or a fleet.
+    Run(Box<Cli>),
+    /// Print a document generated from this command-line definition and exit 0.
+    Print(String),
+}
+
+/// Parse the process's arguments. `--completions` and `--man-page` stand alone (clap's
+/// `exclusive` lifts the required `--config`/`--action` for them), so they are answered from the
+/// raw matches before the matches become a [`Cli`], which needs an action. Usage errors, `--help`
+/// and `--version` exit here, as `Cli::parse` would.
+pub fn parse() -> Invocation {
+    parse_from(std::env::args_os()).unwrap_or_else(|error| error.exit())
+}
+
+/// [`parse`] over the given arguments (the first is the program name).
+pub fn parse_from<I, T>(args: I) -> Result<Invocation, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut command = Cli::command();
+    let mut matches = command.try_get_matches_from_mut(args)?;
+    if let Some(shell) = matches.get_one::<Shell>("completions").copied() {
+        return Ok(Invocation::Print(completion_script(shell)));
+    }
+    if matches.get_flag("man_page") {
+        return Ok(Invocation::Print(man_page()));
+    }
+    Cli::from_arg_matches_mut(&mut matches)
+        .map(|cli| Invocation::Run(Box::new(cli)))
+        .map_err(|error| error.format(&mut command))
+}
+
+/// The completion script for `shell`, generated from the clap definition (so it always offers
+/// exactly the options and the twelve actions this build accepts).
+pub fn completion_script(shell: Shell) -> String {
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, crate::TOOL, &mut script);
+    String::from_utf8_lossy(&script).into_owned()
+}
+
+/// The man page, `s3-provisioner(1)` in roff, generated from the clap definition, with the exit
+/// codes and environment variables as sections of their own (instead of `--help`'s trailer).
+pub fn man_page() -> String {
+    let command = Cli::command();
+    let man = clap_mangen::Man::new(command.clone()).manual("S3 Provisioner");
+    let mut page = Vec::new();
+    for render in [
+        clap_mangen::Man::render_title,
+        clap_mangen::Man::render_name_section,
+        clap_mangen::Man::render_synopsis_section,
+        clap_mangen::Man::render_description_section,
+        clap_mangen::Man::render_options_section,
+    ] {
+        render(&man, &mut page).expect("rendering into memory cannot fail");
+    }
+    let mut page = String::from_utf8_lossy(&page).into_owned();
+    let mut add = |text: String| page.push_str(&text);
+    add(".SH \"EXIT STATUS\"\n".to_owned());
+    for line in EXIT_CODES_HELP.lines().skip(1) {
+        let (code, meaning) = line.trim().split_once(' ').unwrap_or((line, ""));
+        add(format!(
+            ".TP\n\\fB{code}\\fR\n{}\n",
+            roff_text(meaning.trim())
+        ));
+    }
+    add(".SH ENVIRONMENT\n".to_owned());
+    for arg in command.get_arguments() {
+        if let Some(var) = arg.get_env() {
+            add(format!(
+                ".TP\n\\fB{}\\fR\nThe default of \\fB\\-\\-{}\\fR.\n",
+                var.to_string_lossy(),
+                roff_text(arg.get_long().unwrap_or_default())
+            ));
+        }
+    }
+    for (var, meaning) in ENVIRONMENT_HELP {
+        add(format!(".TP\n\\fB{var}\\fR\n{}\n", roff_text(meaning)));
+    }
+    add(format!(
+        ".SH VERSION\n{}\n",
+        roff_text(command.get_version().unwrap_or_default())
+    ));
+    page
+}
+
+/// Variables the tool reads besides the options' own (`S3P_*_DIR`), for the man page.
+const ENVIRONMENT_HELP: &[(&str, &str)] = &[
+    (
+        "AWS_PROFILE",
+        "The AWS profile when --profile is not given; credentials come from the standard AWS chain.",
+    ),
+    (
+        "AWS_ENDPOINT_URL",
+        "Send every AWS call to this endpoint instead of AWS (a local emulator such as moto or LocalStack).",
+    ),
+    ("NO_COLOR", "When set and not empty, never use colour."),
+    ("RUST_LOG", "Diagnostic log filter; overrides -v."),
+];
+
+/// `text` as a roff text line: backslashes and hyphens escaped, no leading control character.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with(['.', '\'']) {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
 }
 
 /// The twelve actions. Each variant's doc line is its `--help` description.
@@ -208,7 +332,6 @@ pub enum OutputFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn clap_definition_is_consistent() {

@@ -66,7 +66,11 @@ pub async fn run(
                 .iter()
                 .map(|(_, r)| serde_json::from_str(&r.document).unwrap_or(serde_json::Value::Null))
                 .collect();
-            let fleet = serde_json::json!({ "runs": documents, "exit_code": worst.code() });
+            let fleet = serde_json::json!({
+                "format_version": crate::RESULT_FORMAT_VERSION,
+                "runs": documents,
+                "exit_code": worst.code(),
+            });
             terminal.print_document(&serde_json::to_string_pretty(&fleet).unwrap_or_default());
         }
     }

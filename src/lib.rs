@@ -40,6 +40,11 @@ use crate::output::{Output, OutputSettings, Style};
 pub const TOOL: &str = "s3-provisioner";
 /// This build's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The shape of the JSON result documents (`--output json`, the `.json` reports, the fleet
+/// document), described by `docs/result.schema.json` and `docs/results.md`. Bumped when a field
+/// is removed, renamed or changes type or meaning, or a status value is added or removed; adding a field
+/// or an action-specific `result` member does not bump it.
+pub const RESULT_FORMAT_VERSION: u32 = 1;
 
 /// Run the command line: one config, or a fleet of them. Never panics on bad input; every
 /// failure is reported on stderr (and in the report) and becomes the returned exit status.
@@ -160,10 +165,11 @@ pub struct RunRecord {
     pub document: String,
 }
 
-/// The JSON result document of one run (SPEC §2: the same in `--output json` and the report).
+/// The JSON result document of one run: the same in `--output json` and the `.json` report.
 #[derive(Serialize)]
 struct ResultDocument<'a> {
     tool: &'static str,
+    format_version: u32,
     version: &'static str,
     action: &'static str,
     config: String,
@@ -279,6 +285,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
     let elapsed = timer.elapsed();
     let document = ResultDocument {
         tool: TOOL,
+        format_version: RESULT_FORMAT_VERSION,
         version: VERSION,
         action: options.action.name(),
         config: config_path.display().to_string(),

@@ -2,11 +2,23 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use s3_provisioner::cli::Cli;
+use s3_provisioner::cli::{self, Invocation, OutputFormat};
+use s3_provisioner::output::{Output, OutputSettings};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Invocation::Run(cli) => cli,
+        Invocation::Print(text) => {
+            let mut out = Output::to_terminal(OutputSettings {
+                format: OutputFormat::Text,
+                no_color: true,
+                quiet: false,
+                verbose: 0,
+            });
+            out.print_document(text.trim_end());
+            return ExitCode::SUCCESS;
+        }
+    };
     init_tracing(
         cli.verbose,
         s3_provisioner::output::color_allowed(cli.no_color),
@@ -23,7 +35,7 @@ fn main() -> ExitCode {
     };
     match runtime {
         Ok(runtime) => {
-            let status = runtime.block_on(s3_provisioner::run(cli));
+            let status = runtime.block_on(s3_provisioner::run(*cli));
             // A question abandoned by Ctrl-C leaves its blocking stdin read behind: do not wait
             // for it (or for anything else) on the way out.
             runtime.shutdown_background();

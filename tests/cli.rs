@@ -309,7 +309,7 @@ fn json_output_of_an_invalid_config_carries_the_problems() {
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0]["key_path"], "environment.region");
     assert_eq!(problems[0]["value"], "us-west1");
-    assert_eq!(problems[0]["line"], 17);
+    assert_eq!(problems[0]["line"], 18); // line 1 is the schema modeline
     assert_eq!(problems[0]["column"], 11);
     assert_eq!(problems[0]["fix"], "did you mean `us-west-1`?");
 }

@@ -9,6 +9,7 @@
 //! their size (and reading stops there, for files that lie about it), bytes must be UTF-8, and
 //! anchors and aliases are refused outright (see `yaml`), so nothing is ever expanded.
 
+pub mod json;
 pub mod lifecycle;
 mod model;
 pub mod regions;
@@ -19,6 +20,9 @@ mod validate;
 mod yaml;
 
 pub use model::*;
+/// The limits and key tables of the rules, for the config reference and schema tests.
+pub use rules::{MAX_USER_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, TOOL_TAG_PREFIX};
+pub use validate::key_paths;
 
 use std::fmt::Write as _;
 use std::io::Read;

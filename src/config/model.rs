@@ -58,6 +58,9 @@ pub enum Env {
 }
 
 impl Env {
+    /// Every environment, in the order the config reference lists them.
+    pub const ALL: [Env; 4] = [Env::Prod, Env::Dev, Env::Test, Env::Staging];
+
     /// The spelling used in names and the config file.
     pub fn as_str(self) -> &'static str {
         match self {

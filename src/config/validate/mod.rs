@@ -515,6 +515,18 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
     Ok(config)
 }
 
+/// Every key a config may hold, as key paths (`client`, `client.company_name`, …), read from the
+/// tables the checks use, so the config reference and the JSON Schema are tested against them.
+pub fn key_paths() -> Vec<String> {
+    SECTIONS
+        .iter()
+        .flat_map(|(section, keys)| {
+            std::iter::once((*section).to_owned())
+                .chain(keys.iter().map(move |key| format!("{section}.{key}")))
+        })
+        .collect()
+}
+
 /// Whole-file problems first, then by position.
 pub fn sort(problems: &mut [Problem]) {
     problems.sort_by_key(|p| (p.line, p.column));
