@@ -204,7 +204,12 @@ fn reports_of(work: &Workdir, action: &str) -> Vec<String> {
     work.reports()
         .iter()
         .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .filter(|name| name.contains(action) && name.ends_with(".json"))
+        .filter(|name| {
+            name.contains(action)
+                && Path::new(name)
+                    .extension()
+                    .is_some_and(|ext| ext.eq_ignore_ascii_case("json"))
+        })
         .collect()
 }
 
@@ -367,9 +372,10 @@ fn ctrl_c_while_a_bucket_is_emptied_leaves_a_rerunnable_tear_down() {
 /// signal goes to the tool's own pid (a child of `script`), never to a process group.
 #[test]
 fn ctrl_c_at_the_prompt_exits_130_with_nothing_created() {
-    if Command::new("script").arg("--version").output().is_err() {
-        panic!("`script` (util-linux) is needed for the prompt test");
-    }
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "`script` (util-linux) is needed for the prompt test"
+    );
     let moto = MotoServer::start();
     let work = Workdir::new();
     let site = shared_site(&work, "b001", "us-west-1", "versioning: true");

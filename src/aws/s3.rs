@@ -250,9 +250,8 @@ async fn put_marker(
             .if_none_match("*")
             .send()
             .await;
-        let error = match result {
-            Ok(_) => return Ok(MarkerPut::Created),
-            Err(error) => error,
+        let Err(error) = result else {
+            return Ok(MarkerPut::Created);
         };
         let status = error.raw_response().map(|r| r.status().as_u16());
         if status == Some(412) || code(&error) == Some("PreconditionFailed") {
