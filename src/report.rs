@@ -78,7 +78,7 @@ pub fn write(
 }
 
 /// Delete all but the newest `keep` report pairs of `deployment` and `action` in `dir` (`keep` 0:
-/// keep all); returns how many files were deleted. Only names of exactly the form [`write`]
+/// keep all); returns how many files were deleted. Only names of exactly the form [`write()`]
 /// produces are touched (`{deployment}-{action}-{stamp}[-N].log|.json`), never another
 /// deployment's, another action's or any other file. Newest is by the name's timestamp and
 /// suffix, not the file time. A file another run deleted first is not an error.

@@ -461,3 +461,61 @@ fn child_pid_of(parent: u32) -> Option<u32> {
     }
     None
 }
+
+/// Answering "n" at the prompt is the person's choice: exit 4, said as an outcome on stdout, not
+/// as an `error:` line, and nothing is created.
+#[test]
+fn no_at_the_prompt_is_an_outcome_not_an_error() {
+    let moto = MotoServer::start();
+    let work = Workdir::new();
+    let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
+    let inner = format!(
+        "exec {} --config {} --action prep-master",
+        binary(),
+        site.config
+    );
+    let mut command = Command::new("script");
+    command
+        .args(["-qfec", &inner, "/dev/null"])
+        .current_dir(work.path());
+    for key in MotoServer::ENV_REMOVE {
+        command.env_remove(key);
+    }
+    command.envs(moto.env()).env("NO_COLOR", "1");
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut script = command.spawn().unwrap();
+    let mut stdin = script.stdin.take().unwrap();
+    let mut stdout = script.stdout.take().unwrap();
+    let (sender, chunks) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buffer) {
+            if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while !seen.contains("[y/N]") {
+        assert!(Instant::now() < deadline, "no prompt; output:\n{seen}");
+        if let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(200)) {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+    std::io::Write::write_all(&mut stdin, b"n\n").unwrap();
+    let code = wait_bounded(&mut script, Duration::from_mins(1));
+    while let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(500)) {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert_eq!(code, Some(4), "{seen}");
+    assert!(
+        seen.contains("Not confirmed; nothing was changed"),
+        "{seen}"
+    );
+    assert!(!seen.contains("error:"), "{seen}");
+    assert_eq!(stack_count(&moto, "us-west-1"), 0, "{seen}");
+}

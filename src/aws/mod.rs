@@ -61,7 +61,7 @@ const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// second or two (a DeleteObjects of 1,000 keys within a few), so these only ever end stalls:
 /// a dead or black-holed endpoint fails after one connect timeout per attempt, a server that
 /// accepts and never answers after the first-byte timeout, and no call with all its retries
-/// outlives [`OPERATION_TIMEOUT`]. The action's own deadline (`--timeout`) bounds everything
+/// outlives the operation timeout (3 min). The action's own deadline (`--timeout`) bounds everything
 /// else.
 pub const TIMEOUTS: Timeouts = Timeouts {
     connect: Duration::from_secs(5),

@@ -485,10 +485,13 @@ pub async fn execute_and_watch(
     report_failures(out, &cursor);
     let bucket_taken = cursor.failures().iter().any(|event| {
         event.resource_type == "AWS::S3::Bucket"
-            && event
-                .reason
-                .as_deref()
-                .is_some_and(|r| r.contains("already exists") || r.contains("AlreadyExists"))
+            && event.reason.as_deref().is_some_and(|r| {
+                // CloudFormation: "… already exists"; S3's BucketAlreadyExists text: "The
+                // requested bucket name is not available".
+                r.contains("already exists")
+                    || r.contains("AlreadyExists")
+                    || r.contains("bucket name is not available")
+            })
     });
     if bucket_taken && handle.kind == ChangeSetKind::Create {
         bail!(
