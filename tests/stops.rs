@@ -368,59 +368,96 @@ fn ctrl_c_while_a_bucket_is_emptied_leaves_a_rerunnable_tear_down() {
     assert!(!buckets(&moto, "us-west-1").contains(&site.bucket));
 }
 
-/// Ctrl-C at the `[y/N]` prompt: the tool runs under `script`, which gives it a terminal; the
-/// signal goes to the tool's own pid (a child of `script`), never to a process group.
+/// prep-master on a terminal, stopped at its `[y/N]` prompt: the tool runs under `script`, which
+/// gives it a terminal (`exec`: the tool replaces the shell, so it is script's own child).
+struct Prompted {
+    script: Child,
+    stdin: std::process::ChildStdin,
+    chunks: mpsc::Receiver<Vec<u8>>,
+    /// Everything the terminal showed so far.
+    seen: String,
+}
+
+impl Prompted {
+    fn start(moto: &MotoServer, work: &Workdir, config: &str) -> Prompted {
+        assert!(
+            Command::new("script").arg("--version").output().is_ok(),
+            "`script` (util-linux) is needed for the prompt tests"
+        );
+        let inner = format!("exec {} --config {config} --action prep-master", binary());
+        let mut command = Command::new("script");
+        command
+            .args(["-qfec", &inner, "/dev/null"])
+            .current_dir(work.path());
+        for key in MotoServer::ENV_REMOVE {
+            command.env_remove(key);
+        }
+        command.envs(moto.env()).env("NO_COLOR", "1");
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut script = command.spawn().unwrap();
+        let stdin = script.stdin.take().unwrap();
+        let mut stdout = script.stdout.take().unwrap();
+        let (sender, chunks) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buffer) {
+                if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut prompted = Prompted {
+            script,
+            stdin,
+            chunks,
+            seen: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_mins(1);
+        while !prompted.seen.contains("[y/N]") {
+            assert!(
+                Instant::now() < deadline,
+                "no prompt; output:\n{}",
+                prompted.seen
+            );
+            prompted.read(Duration::from_millis(200));
+        }
+        prompted
+    }
+
+    fn read(&mut self, wait: Duration) -> bool {
+        match self.chunks.recv_timeout(wait) {
+            Ok(chunk) => {
+                self.seen.push_str(&String::from_utf8_lossy(&chunk));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The exit code (script exits with its child's) and everything the terminal showed.
+    fn finish(mut self) -> (Option<i32>, String) {
+        let code = wait_bounded(&mut self.script, Duration::from_mins(1));
+        while self.read(Duration::from_millis(500)) {}
+        (code, self.seen)
+    }
+}
+
+/// Ctrl-C at the `[y/N]` prompt; the signal goes to the tool's own pid, never to a process group.
 #[test]
 fn ctrl_c_at_the_prompt_exits_130_with_nothing_created() {
-    assert!(
-        Command::new("script").arg("--version").output().is_ok(),
-        "`script` (util-linux) is needed for the prompt test"
-    );
     let moto = MotoServer::start();
     let work = Workdir::new();
     let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
-    // `exec`: the tool replaces the shell, so it is script's own child.
-    let inner = format!(
-        "exec {} --config {} --action prep-master",
-        binary(),
-        site.config
-    );
-    let mut command = Command::new("script");
-    command
-        .args(["-qfec", &inner, "/dev/null"])
-        .current_dir(work.path());
-    for key in MotoServer::ENV_REMOVE {
-        command.env_remove(key);
-    }
-    command.envs(moto.env()).env("NO_COLOR", "1");
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut script = command.spawn().unwrap();
-    let mut stdout = script.stdout.take().unwrap();
-    let (sender, chunks) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buffer) {
-            if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_mins(1);
-    while !seen.contains("[y/N]") {
-        assert!(Instant::now() < deadline, "no prompt; output:\n{seen}");
-        if let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(200)) {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
+    let prompted = Prompted::start(&moto, &work, &site.config);
     assert!(
-        seen.contains("AWS account 123456789012"),
-        "the prompt names the account: {seen}"
+        prompted.seen.contains("AWS account 123456789012"),
+        "the prompt names the account: {}",
+        prompted.seen
     );
-    let tool_pid = child_pid_of(script.id()).expect("the tool runs under script");
+    let tool_pid = child_pid_of(prompted.script.id()).expect("the tool runs under script");
     assert!(
         Command::new("kill")
             .args(["-INT", &tool_pid.to_string()])
@@ -428,11 +465,7 @@ fn ctrl_c_at_the_prompt_exits_130_with_nothing_created() {
             .unwrap()
             .success()
     );
-    let code = wait_bounded(&mut script, Duration::from_mins(1));
-    while let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(500)) {
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    // script exits with its child's status.
+    let (code, seen) = prompted.finish();
     assert_eq!(code, Some(130), "{seen}");
     assert!(
         seen.contains("interrupted (Ctrl-C) while waiting for confirmation"),
@@ -445,6 +478,25 @@ fn ctrl_c_at_the_prompt_exits_130_with_nothing_created() {
     assert_eq!(stack_count(&moto, "us-west-1"), 0, "{seen}");
     assert!(!buckets(&moto, "us-west-1").contains(&site.bucket));
     assert_eq!(reports_of(&work, "prep-master").len(), 1);
+}
+
+/// Answering "n" at the prompt is the person's choice: exit 4, said as an outcome, not as an
+/// `error:` line, and nothing is created.
+#[test]
+fn no_at_the_prompt_is_an_outcome_not_an_error() {
+    let moto = MotoServer::start();
+    let work = Workdir::new();
+    let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
+    let mut prompted = Prompted::start(&moto, &work, &site.config);
+    std::io::Write::write_all(&mut prompted.stdin, b"n\n").unwrap();
+    let (code, seen) = prompted.finish();
+    assert_eq!(code, Some(4), "{seen}");
+    assert!(
+        seen.contains("Not confirmed; nothing was changed"),
+        "{seen}"
+    );
+    assert!(!seen.contains("error:"), "{seen}");
+    assert_eq!(stack_count(&moto, "us-west-1"), 0, "{seen}");
 }
 
 /// The pid of the first child of `parent` (Linux /proc).
@@ -460,62 +512,4 @@ fn child_pid_of(parent: u32) -> Option<u32> {
         std::thread::sleep(Duration::from_millis(50));
     }
     None
-}
-
-/// Answering "n" at the prompt is the person's choice: exit 4, said as an outcome on stdout, not
-/// as an `error:` line, and nothing is created.
-#[test]
-fn no_at_the_prompt_is_an_outcome_not_an_error() {
-    let moto = MotoServer::start();
-    let work = Workdir::new();
-    let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
-    let inner = format!(
-        "exec {} --config {} --action prep-master",
-        binary(),
-        site.config
-    );
-    let mut command = Command::new("script");
-    command
-        .args(["-qfec", &inner, "/dev/null"])
-        .current_dir(work.path());
-    for key in MotoServer::ENV_REMOVE {
-        command.env_remove(key);
-    }
-    command.envs(moto.env()).env("NO_COLOR", "1");
-    command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut script = command.spawn().unwrap();
-    let mut stdin = script.stdin.take().unwrap();
-    let mut stdout = script.stdout.take().unwrap();
-    let (sender, chunks) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buffer) {
-            if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    let deadline = Instant::now() + Duration::from_mins(1);
-    while !seen.contains("[y/N]") {
-        assert!(Instant::now() < deadline, "no prompt; output:\n{seen}");
-        if let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(200)) {
-            seen.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-    std::io::Write::write_all(&mut stdin, b"n\n").unwrap();
-    let code = wait_bounded(&mut script, Duration::from_mins(1));
-    while let Ok(chunk) = chunks.recv_timeout(Duration::from_millis(500)) {
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    assert_eq!(code, Some(4), "{seen}");
-    assert!(
-        seen.contains("Not confirmed; nothing was changed"),
-        "{seen}"
-    );
-    assert!(!seen.contains("error:"), "{seen}");
-    assert_eq!(stack_count(&moto, "us-west-1"), 0, "{seen}");
 }
