@@ -1002,6 +1002,26 @@ def patch_cloudformation() -> None:
 
     backend_class.execute_change_set = execute_change_set
 
+    detailed_create_change_set = backend_class.create_change_set
+
+    def create_change_set_unique(self: Any, stack_name: str, *args: Any, **kwargs: Any) -> Any:
+        """Stack names are unique among live stacks: a CREATE change set for a name that a stack
+        (even REVIEW_IN_PROGRESS) already has is AlreadyExistsException on AWS; moto made a
+        second stack of the same name."""
+        change_set_type = kwargs.get("change_set_type")
+        if change_set_type is None and len(args) >= 5:
+            change_set_type = args[4]
+        if change_set_type != "UPDATE" and any(
+            stack.name == stack_name and stack.status != "DELETE_COMPLETE"
+            for stack in self.stacks.values()
+        ):
+            from moto.cloudformation.exceptions import AlreadyExistsException
+
+            raise AlreadyExistsException(f"Stack [{stack_name}] already exists")
+        return detailed_create_change_set(self, stack_name, *args, **kwargs)
+
+    backend_class.create_change_set = create_change_set_unique
+
     def change_set_arn(response: Any) -> str:
         """The ARN of the change set named in the request, within StackName when given."""
         name = response._get_param("ChangeSetName")

@@ -149,6 +149,14 @@ pub async fn deploy(
                 wait_for_operation(out, aws, stack, waits.stack).await?;
                 existing = cfn::describe_stack(&aws.cfn, stack_name).await?;
             }
+            StackStatus::ReviewInProgress if cfn::has_change_sets(&aws.cfn, stack_name).await? => {
+                // A change set awaits execution: another run is deploying right now. Deleting
+                // its stack would pull the deployment from under it.
+                bail!(
+                    "stack {stack_name} is REVIEW_IN_PROGRESS with a change set waiting to be executed: most likely another run deploying this same deployment right now (or one that was stopped before it could clean up). Nothing was changed by this run. Check it with `aws cloudformation list-change-sets --stack-name {stack_name} --region {}`, and rerun once that run has finished (or after deleting its change set)",
+                    aws.region
+                );
+            }
             StackStatus::RollbackComplete
             | StackStatus::CreateFailed
             | StackStatus::ReviewInProgress => {
