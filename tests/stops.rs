@@ -231,6 +231,26 @@ fn keys(moto: &MotoServer, region: &str, bucket: &str, prefix: &str) -> Vec<Stri
     })
 }
 
+/// Run the tool with `args`, send Ctrl-C once it has printed a line containing `line` (a delayed
+/// request is then in flight), and check the common outcome: exit 130 and one report of
+/// `action`. Returns everything the tool printed.
+fn interrupt_at(moto: &MotoServer, work: &Workdir, args: &[&str], line: &str) -> String {
+    let mut command = moto_tool(moto, work);
+    command.args(args);
+    let mut running = Running::spawn(command);
+    running.wait_for(line);
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, text) = running.interrupt();
+    assert_eq!(code, Some(130), "{text}");
+    let action = args
+        .iter()
+        .skip_while(|arg| **arg != "--action")
+        .nth(1)
+        .expect("an --action");
+    assert_eq!(reports_of(work, action).len(), 1, "{text}");
+    text
+}
+
 #[test]
 fn ctrl_c_while_the_change_set_is_computed_deletes_it_and_the_rerun_deploys() {
     let moto = MotoServer::start_with_faults(Some(
@@ -238,19 +258,18 @@ fn ctrl_c_while_the_change_set_is_computed_deletes_it_and_the_rerun_deploys() {
     ));
     let work = Workdir::new();
     let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
-    let mut command = moto_tool(&moto, &work);
-    command.args([
-        "--config",
-        &site.config,
-        "--action",
-        "prep-master",
-        "--force",
-    ]);
-    let mut running = Running::spawn(command);
-    running.wait_for("Computing the changes");
-    std::thread::sleep(Duration::from_millis(500));
-    let (code, text) = running.interrupt();
-    assert_eq!(code, Some(130), "{text}");
+    let text = interrupt_at(
+        &moto,
+        &work,
+        &[
+            "--config",
+            &site.config,
+            "--action",
+            "prep-master",
+            "--force",
+        ],
+        "Computing the changes",
+    );
     assert!(
         text.contains("interrupted (Ctrl-C) while computing the changes to stack"),
         "{text}"
@@ -263,7 +282,6 @@ fn ctrl_c_while_the_change_set_is_computed_deletes_it_and_the_rerun_deploys() {
         text.contains("To resume: s3-provisioner --config edge-prod-b001-us-west-1-s3.yaml --action prep-master --force"),
         "{text}"
     );
-    assert_eq!(reports_of(&work, "prep-master").len(), 1, "{text}");
     // Nothing left behind: no stack (not even the REVIEW_IN_PROGRESS shell).
     assert_eq!(stack_count(&moto, "us-west-1"), 0, "{text}");
 
@@ -287,20 +305,19 @@ fn ctrl_c_while_markers_are_created_says_so_and_the_rerun_creates_the_rest() {
     ));
     let work = Workdir::new();
     let site = support::deploy_shared_site(&moto, &work, "b001", "us-west-1", "versioning: true");
-    let mut command = moto_tool(&moto, &work);
-    command.args([
-        "--config",
-        &site.config,
-        "--action",
-        "deploy-solution",
-        "--solution",
-        "recommendation-engine",
-    ]);
-    let mut running = Running::spawn(command);
-    running.wait_for("Creating the folders of recommendation-engine");
-    std::thread::sleep(Duration::from_millis(500));
-    let (code, text) = running.interrupt();
-    assert_eq!(code, Some(130), "{text}");
+    let text = interrupt_at(
+        &moto,
+        &work,
+        &[
+            "--config",
+            &site.config,
+            "--action",
+            "deploy-solution",
+            "--solution",
+            "recommendation-engine",
+        ],
+        "Creating the folders of recommendation-engine",
+    );
     assert!(
         text.contains("interrupted (Ctrl-C) while creating the folders"),
         "{text}"
@@ -309,7 +326,6 @@ fn ctrl_c_while_markers_are_created_says_so_and_the_rerun_creates_the_rest() {
         text.contains("--action deploy-solution --solution recommendation-engine"),
         "{text}"
     );
-    assert_eq!(reports_of(&work, "deploy-solution").len(), 1, "{text}");
 
     moto.command(work.path())
         .args([
@@ -342,13 +358,12 @@ fn ctrl_c_while_a_bucket_is_emptied_leaves_a_rerunnable_tear_down() {
     ));
     let work = Workdir::new();
     let site = support::deploy_shared_site(&moto, &work, "b001", "us-west-1", "versioning: true");
-    let mut command = moto_tool(&moto, &work);
-    command.args(["--config", &site.config, "--action", "tear-down", "--force"]);
-    let mut running = Running::spawn(command);
-    running.wait_for("Emptying bucket");
-    std::thread::sleep(Duration::from_millis(500));
-    let (code, text) = running.interrupt();
-    assert_eq!(code, Some(130), "{text}");
+    let text = interrupt_at(
+        &moto,
+        &work,
+        &["--config", &site.config, "--action", "tear-down", "--force"],
+        "Emptying bucket",
+    );
     assert!(
         text.contains("interrupted (Ctrl-C) while emptying bucket"),
         "{text}"
@@ -358,7 +373,6 @@ fn ctrl_c_while_a_bucket_is_emptied_leaves_a_rerunnable_tear_down() {
         "{text}"
     );
     assert!(text.contains("--action tear-down --force"), "{text}");
-    assert_eq!(reports_of(&work, "tear-down").len(), 1, "{text}");
 
     moto.command(work.path())
         .args(["--config", &site.config, "--action", "tear-down", "--force"])
