@@ -214,13 +214,7 @@ pub(super) async fn tear_down(
 
 /// Whether `error` is S3's `NoSuchBucket`: the bucket is gone.
 fn is_no_such_bucket(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<crate::aws::error::AwsError>()
-            .is_some_and(|e| {
-                matches!(&e.kind, crate::aws::error::AwsErrorKind::Service { code } if code == "NoSuchBucket")
-            })
-    })
+    crate::aws::error::has_code(error, "NoSuchBucket")
 }
 
 /// The stack, unless it does not exist (or only as a deleted stack). Shared with test-deploy's

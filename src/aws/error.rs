@@ -101,6 +101,15 @@ where
     })
 }
 
+/// Whether `error` (with its context chain) is AWS's answer `code`, e.g. `NoSuchBucket`.
+pub fn has_code(error: &anyhow::Error, code: &str) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<AwsError>()
+            .is_some_and(|e| matches!(&e.kind, AwsErrorKind::Service { code: c } if c == code))
+    })
+}
+
 /// The error code of an SDK error (`NoSuchBucket`, `ValidationError`, `Throttling` …), if any.
 pub fn code<E, R>(error: &SdkError<E, R>) -> Option<&str>
 where

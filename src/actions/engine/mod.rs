@@ -307,13 +307,7 @@ pub async fn compute_change_set(
             // CloudFormation refused the request: no change set (and no stack) was made.
             aws.journal.change_set_settled();
             let stack_taken = request.kind == ChangeSetKind::Create
-                && error.chain().any(|cause| {
-                    cause
-                        .downcast_ref::<crate::aws::error::AwsError>()
-                        .is_some_and(|e| {
-                            matches!(&e.kind, crate::aws::error::AwsErrorKind::Service { code } if code == "AlreadyExistsException")
-                        })
-                });
+                && crate::aws::error::has_code(&error, "AlreadyExistsException");
             if stack_taken {
                 return Err(error.context(format!(
                     "stack {} was created by someone else a moment ago — most likely another run deploying this same deployment; nothing was changed by this run. Check it with `aws cloudformation describe-stacks --stack-name {} --region {}` and rerun once it has finished",
