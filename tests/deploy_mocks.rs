@@ -506,6 +506,61 @@ async fn a_change_set_without_changes_is_up_to_date_and_deleted() {
     assert_eq!(execute.num_calls(), 0);
 }
 
+/// Another run executes its change set between this run's DescribeStacks (REVIEW_IN_PROGRESS)
+/// and its ListChangeSets (now empty, as after an execution): the stack is read again before
+/// it is deleted, so this run updates the other run's deployment instead of deleting it.
+#[tokio::test]
+async fn a_review_stack_executed_by_another_run_meanwhile_is_not_deleted() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .sequence()
+        .output(|| stacks(stack(OLD_ID, StackStatus::ReviewInProgress)))
+        .output(|| stacks(stack(OLD_ID, StackStatus::CreateComplete)))
+        .repeatedly()
+        .build();
+    let list_change_sets =
+        mock!(aws_sdk_cloudformation::Client::list_change_sets).then_output(|| {
+            aws_sdk_cloudformation::operation::list_change_sets::ListChangeSetsOutput::builder()
+                .build()
+        });
+    let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
+        .then_output(|| DeleteStackOutput::builder().build());
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Update))
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(OLD_ID)
+                .build()
+        });
+    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
+        .then_output(|| {
+            DescribeChangeSetOutput::builder()
+                .status(ChangeSetStatus::Failed)
+                .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
+                .build()
+        });
+    let delete_change_set = mock!(aws_sdk_cloudformation::Client::delete_change_set)
+        .then_output(|| DeleteChangeSetOutput::builder().build());
+    let aws = clients(
+        &[
+            &describe,
+            &list_change_sets,
+            &delete_stack,
+            &create_change_set,
+            &describe_change_set,
+            &delete_change_set,
+        ],
+        &[],
+    );
+    let (mut out, _) = output();
+    let deployed = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap();
+    assert_eq!(delete_stack.num_calls(), 0);
+    assert_eq!(deployed.action, StackAction::UpToDate);
+    assert_eq!(create_change_set.num_calls(), 1);
+}
+
 #[tokio::test]
 async fn a_stack_of_another_deployment_is_refused() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {

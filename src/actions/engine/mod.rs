@@ -176,6 +176,14 @@ pub async fn deploy(
                     ),
                 )
                 .await?;
+                // What was read before may be stale by now: another run may have executed its
+                // change set on the REVIEW_IN_PROGRESS stack since (its change sets are then
+                // gone) or started a new one. Delete only a stack that is still this shell.
+                let fresh = cfn::describe_stack(&aws.cfn, stack_name).await?;
+                if !still_the_same_shell(aws, stack, fresh.as_ref()).await? {
+                    existing = fresh;
+                    continue;
+                }
                 delete_stack_and_wait(out, aws, stack, waits.stack).await?;
                 recreated = true;
                 existing = None;
@@ -324,6 +332,23 @@ pub async fn compute_change_set(
             Err(error)
         }
     }
+}
+
+/// Whether `fresh` (the stack read again just before deleting it) is still the shell `seen`: the
+/// same stack, in the same status and, for `REVIEW_IN_PROGRESS`, still without a change set.
+async fn still_the_same_shell(
+    aws: &AwsClients,
+    seen: &StackInfo,
+    fresh: Option<&StackInfo>,
+) -> anyhow::Result<bool> {
+    let Some(fresh) = fresh else {
+        return Ok(false);
+    };
+    if fresh.stack_id != seen.stack_id || fresh.status_name != seen.status_name {
+        return Ok(false);
+    }
+    Ok(fresh.status != StackStatus::ReviewInProgress
+        || !cfn::has_change_sets(&aws.cfn, &fresh.name).await?)
 }
 
 /// Whether `stack` is a shell with no working deployment in it (a change set never executed,
