@@ -35,12 +35,15 @@ enum On {
     RouteTables,
 }
 
+/// One row of [`NEEDS`]: resource type, property, and the IAM actions with what they act on.
+type Needs = (&'static str, &'static str, &'static [(&'static str, On)]);
+
 /// The IAM actions CloudFormation needs for one resource type (`""`: any resource of the type,
 /// whatever it sets) or one property of it, from the create/update/delete/read handlers of the
 /// type's CloudFormation resource provider schema. Properties that need nothing beyond the type's
 /// own create call are listed with no actions, so every property the template sets is classified.
 #[rustfmt::skip]
-const NEEDS: &[(&str, &str, &[(&str, On)])] = &[
+const NEEDS: &[Needs] = &[
     ("AWS::S3::Bucket", "", &[("s3:CreateBucket", On::Resource), ("s3:ListBucket", On::Resource)]),
     ("AWS::S3::Bucket", "BucketName", &[]),
     ("AWS::S3::Bucket", "VersioningConfiguration", &[("s3:PutBucketVersioning", On::Resource), ("s3:GetBucketVersioning", On::Resource)]),
@@ -73,12 +76,14 @@ fn needs(kind: &str, property: &str) -> &'static [(&'static str, On)] {
     NEEDS
         .iter()
         .find(|(k, p, _)| *k == kind && *p == property)
-        .map(|(_, _, actions)| *actions)
-        .unwrap_or_else(|| {
+        .map_or_else(
+            || {
             panic!(
                 "the generated template sets {kind} `{property}`, which this test's table does not know: add the IAM actions CloudFormation needs for it here (and to src/policy/operations.rs)"
             )
-        })
+        },
+            |(_, _, actions)| *actions,
+        )
 }
 
 fn text(value: &Value) -> &str {
