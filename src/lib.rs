@@ -283,7 +283,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             }),
     );
     let elapsed = timer.elapsed();
-    let document = ResultDocument {
+    let mut result_document = ResultDocument {
         tool: TOOL,
         format_version: RESULT_FORMAT_VERSION,
         version: VERSION,
@@ -299,7 +299,8 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         result,
         error,
     };
-    let document = serde_json::to_string_pretty(&document).expect("result documents serialise");
+    let mut document =
+        serde_json::to_string_pretty(&result_document).expect("result documents serialise");
     let report_name = deployment.as_ref().map_or_else(
         || {
             config_path
@@ -339,7 +340,20 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
                 )),
             }
         }
-        Err(error) => out.warn(format!("{error:#}; the run's result is unaffected")),
+        Err(error) => {
+            let message =
+                format!("{error:#}; no report was written (the run's result is unaffected)");
+            out.warn(&message);
+            out.take_warnings();
+            // Printed on stderr, so it belongs in the printed document's warnings too; no report
+            // holds this document, so it can change after the write was tried.
+            result_document.warnings.push(WarningDocument {
+                key_path: None,
+                message,
+            });
+            document =
+                serde_json::to_string_pretty(&result_document).expect("result documents serialise");
+        }
     }
     RunRecord {
         config: config_path.to_owned(),

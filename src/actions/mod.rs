@@ -121,17 +121,23 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     })
     .await?;
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);
-    let reason = {
+    let finished = {
         let work = std::pin::pin!(async {
             verify_account(ctx, &aws).await?;
             run_action(ctx, &aws).await
         });
-        match stop.run(work).await {
-            Ok(result) => return result.map_err(|error| stopped::name_endpoint(error, &aws)),
-            Err(reason) => reason,
-        }
+        stop.run(work).await
     };
-    Err(stopped::clean_up_and_explain(ctx, &aws, reason).await)
+    let result = match finished {
+        Ok(result) => result.map_err(|error| stopped::name_endpoint(error, &aws)),
+        Err(reason) => Err(stopped::clean_up_and_explain(ctx, &aws, reason).await),
+    };
+    // What the run asked of AWS, for the report: an audit trail of the calls made with the
+    // operator's credentials (the policy test checks `create-policy` grants every one).
+    let operations = aws.journal.operations_sent().join(",");
+    ctx.out
+        .debug("AWS operations sent", &[("operations", &operations)]);
+    result
 }
 
 /// The one `match` from an AWS action to its code.

@@ -8,7 +8,7 @@
 //! stopped while a request hangs, the message names the operation and the endpoint that did not
 //! answer. The journal only records; what to do with it is the action layer's decision.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -72,6 +72,9 @@ struct State {
     unreachable: BTreeMap<String, InFlight>,
     /// The verified caller: account id and ARN.
     identity: Option<(String, String)>,
+    /// Every operation sent so far (`service:Operation`), for the report's record of what the
+    /// run asked of AWS (and the test that checks the IAM policy grants all of it).
+    sent: BTreeSet<String>,
 }
 
 /// The run's record of what it is doing in AWS. Cheap to clone; clones share the record.
@@ -189,6 +192,7 @@ impl Journal {
         let mut state = self.lock();
         state.next_request += 1;
         let id = state.next_request;
+        state.sent.insert(request.operation.clone());
         state.in_flight.insert(id, request);
         id
     }
@@ -204,6 +208,11 @@ impl Journal {
     /// The account check passed: `account` is the caller's account, `arn` the caller.
     pub fn identity_verified(&self, account: &str, arn: &str) {
         self.lock().identity = Some((account.to_owned(), arn.to_owned()));
+    }
+
+    /// Every operation this run has sent (`service:Operation`, sorted, each once).
+    pub fn operations_sent(&self) -> Vec<String> {
+        self.lock().sent.iter().cloned().collect()
     }
 
     /// The verified caller (account id, ARN), once the account check has passed.
@@ -328,6 +337,10 @@ mod tests {
         assert_eq!(snapshot.in_flight.len(), 1);
         assert_eq!(snapshot.change_set.as_ref().unwrap().name, "cs-1");
         journal.request_answered(id, false);
+        assert_eq!(
+            journal.operations_sent(),
+            ["cloudformation:CreateChangeSet"]
+        );
         journal.change_set_executing("creation");
         let snapshot = journal.snapshot();
         assert!(snapshot.in_flight.is_empty());

@@ -118,7 +118,14 @@ impl AwsClients {
             .retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS))
             .timeout_config(TIMEOUTS.config());
         if let Some(profile) = &options.profile {
-            loader = loader.profile_name(profile);
+            // An explicit --profile picks the credentials too, as `aws --profile` does: the
+            // default chain would take AWS_ACCESS_KEY_ID from the environment first and quietly
+            // run with another identity than the one asked for.
+            loader = loader.profile_name(profile).credentials_provider(
+                aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build(),
+            );
         }
         Ok(Self::from_sdk_config(&loader.load().await))
     }

@@ -685,7 +685,9 @@ fn stuck_stack_message(stack: &StackInfo, region: &str) -> String {
 }
 
 fn reason_suffix(reason: Option<&str>) -> String {
+    // CloudFormation's reasons often end in a space ("… failed to create: [Bucket]. ").
     reason
+        .map(str::trim)
         .filter(|r| !r.is_empty())
         .map_or_else(String::new, |r| format!(" ({r})"))
 }

@@ -1,0 +1,443 @@
+//! The deployment engine meeting a stack or bucket in states moto cannot produce, against clients
+//! answering from aws-smithy-mocks with AWS's own shapes: a stack of ours left CREATE_FAILED
+//! (deleted and created again, only with --force), a stack in ROLLBACK_FAILED (exit 1 with the
+//! next step, nothing touched), and a bucket name that exists in another region (HeadBucket 301
+//! PermanentRedirect with `x-amz-bucket-region`: refused, nothing created).
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
+use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
+use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
+use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
+use aws_sdk_cloudformation::operation::describe_stacks::{
+    DescribeStacksError, DescribeStacksOutput,
+};
+use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+use aws_sdk_cloudformation::types::{
+    Change, ChangeAction, ChangeSetStatus, ChangeSetType, ChangeType, Output as StackOutput,
+    ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus, Tag,
+};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use s3_provisioner::actions::engine::{self, DeployRequest, StackAction, Waits};
+use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
+use s3_provisioner::cli::OutputFormat;
+use s3_provisioner::exit::{ExitStatus, status_for_error};
+use s3_provisioner::naming::{Deployment, Pattern};
+use s3_provisioner::output::{Captured, Output, OutputSettings};
+
+const REGION: &str = "us-west-1";
+const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
+const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
+const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
+const OLD_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/old";
+const NEW_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/new";
+const CHANGE_SET_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:changeSet/s3-provisioner-1/abc";
+
+// --- Clients -----------------------------------------------------------------------------------
+
+fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(
+        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+        |interceptor, rule| interceptor.with_rule(rule),
+    )
+}
+
+/// Standard retries without back-off, so a throttled call is retried at once.
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(Duration::ZERO)
+        .with_max_backoff(Duration::ZERO)
+}
+
+fn credentials() -> aws_sdk_sts::config::Credentials {
+    aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock")
+}
+
+/// The tool's clients, answering from `cfn_rules` and `s3_rules`.
+fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
+    let region = aws_config::Region::new(REGION);
+    let behavior = aws_config::BehaviorVersion::latest();
+    let cfn = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(cfn_rules))
+        .retry_config(retries())
+        .build();
+    let s3 = aws_sdk_s3::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(s3_rules))
+        .retry_config(retries())
+        .build();
+    let sts = aws_sdk_sts::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .build();
+    let ssm = aws_sdk_ssm::Config::builder()
+        .behavior_version(behavior)
+        .region(region)
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .build();
+    AwsClients {
+        cfn: aws_sdk_cloudformation::Client::from_conf(cfn),
+        s3: aws_sdk_s3::Client::from_conf(s3),
+        sts: aws_sdk_sts::Client::from_conf(sts),
+        ssm: aws_sdk_ssm::Client::from_conf(ssm),
+        region: REGION.to_owned(),
+        journal: s3_provisioner::aws::Journal::default(),
+    }
+}
+
+fn output() -> (Output, Captured) {
+    Output::captured(OutputSettings {
+        format: OutputFormat::Text,
+        no_color: true,
+        quiet: false,
+        verbose: 0,
+    })
+}
+
+fn deployment() -> Deployment {
+    Deployment {
+        name: DEPLOYMENT.to_owned(),
+        pattern: Pattern::Shared,
+        solution: "master-solution".to_owned(),
+        stack_name: STACK.to_owned(),
+        bucket_name: BUCKET.to_owned(),
+        test_id: None,
+    }
+}
+
+fn request(force: bool) -> DeployRequest<'static> {
+    let deployment: &'static Deployment = Box::leak(Box::new(deployment()));
+    DeployRequest {
+        deployment,
+        template_body: "Resources: {}\n",
+        tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
+        force,
+    }
+}
+
+fn waits() -> Waits {
+    Waits::immediate(Duration::from_secs(30))
+}
+
+// --- Responses ---------------------------------------------------------------------------------
+
+fn stack(id: &str, status: StackStatus) -> Stack {
+    Stack::builder()
+        .stack_id(id)
+        .stack_name(STACK)
+        .stack_status(status)
+        .creation_time(DateTime::from_secs(1_767_225_600))
+        .tags(Tag::builder().key(DEPLOYMENT_TAG).value(DEPLOYMENT).build())
+        .outputs(
+            StackOutput::builder()
+                .output_key("BucketName")
+                .output_value(BUCKET)
+                .build(),
+        )
+        .build()
+}
+
+fn stacks(stack: Stack) -> DescribeStacksOutput {
+    DescribeStacksOutput::builder().stacks(stack).build()
+}
+
+fn missing_stack() -> DescribeStacksError {
+    DescribeStacksError::generic(
+        ErrorMetadata::builder()
+            .code("ValidationError")
+            .message(format!("Stack with id {STACK} does not exist"))
+            .build(),
+    )
+}
+
+/// An event; `logical` = STACK makes it a stack-level event.
+fn event(
+    id: &str,
+    stack_id: &str,
+    logical: &str,
+    status: ResourceStatus,
+    reason: Option<&str>,
+) -> StackEvent {
+    let resource_type = if logical == STACK {
+        "AWS::CloudFormation::Stack"
+    } else {
+        "AWS::S3::Bucket"
+    };
+    StackEvent::builder()
+        .event_id(id)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .logical_resource_id(logical)
+        .resource_type(resource_type)
+        .resource_status(status)
+        .set_resource_status_reason(reason.map(str::to_owned))
+        .timestamp(DateTime::from_secs(1_767_225_600))
+        .build()
+}
+
+/// Events as CloudFormation returns them: newest first.
+fn events(newest_first: Vec<StackEvent>) -> DescribeStackEventsOutput {
+    DescribeStackEventsOutput::builder()
+        .set_stack_events(Some(newest_first))
+        .build()
+}
+
+fn ready_change_set(stack_id: &str, action: ChangeAction) -> DescribeChangeSetOutput {
+    DescribeChangeSetOutput::builder()
+        .change_set_id(CHANGE_SET_ID)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .status(ChangeSetStatus::CreateComplete)
+        .changes(
+            Change::builder()
+                .r#type(ChangeType::Resource)
+                .resource_change(
+                    ResourceChange::builder()
+                        .action(action)
+                        .logical_resource_id("Bucket")
+                        .resource_type("AWS::S3::Bucket")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
+
+// --- Tests -------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn our_create_failed_stack_is_recreated_only_with_force() {
+    let reason = "The following resource(s) failed to create: [Bucket]. ";
+    let failed = || {
+        let mut stack = stack(OLD_ID, StackStatus::CreateFailed);
+        stack.stack_status_reason = Some(reason.to_owned());
+        stack
+    };
+    let by_name = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(STACK))
+        .then_output(move || stacks(failed()));
+    let old_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(OLD_ID))
+        .then_output(|| stacks(stack(OLD_ID, StackStatus::DeleteComplete)));
+    let new_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .match_requests(|r| r.stack_name() == Some(NEW_ID))
+        .then_output(|| stacks(stack(NEW_ID, StackStatus::CreateComplete)));
+    let old_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .match_requests(|r| r.stack_name() == Some(OLD_ID))
+        .sequence()
+        .output(|| {
+            events(vec![event(
+                "o1",
+                OLD_ID,
+                STACK,
+                ResourceStatus::CreateFailed,
+                Some(reason),
+            )])
+        })
+        .output(|| {
+            events(vec![
+                event("o3", OLD_ID, STACK, ResourceStatus::DeleteComplete, None),
+                event("o2", OLD_ID, STACK, ResourceStatus::DeleteInProgress, None),
+                event(
+                    "o1",
+                    OLD_ID,
+                    STACK,
+                    ResourceStatus::CreateFailed,
+                    Some(reason),
+                ),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let new_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .match_requests(|r| r.stack_name() == Some(NEW_ID))
+        .sequence()
+        .output(|| {
+            events(vec![event(
+                "n1",
+                NEW_ID,
+                STACK,
+                ResourceStatus::from("REVIEW_IN_PROGRESS"),
+                None,
+            )])
+        })
+        .output(|| {
+            events(vec![
+                event("n4", NEW_ID, STACK, ResourceStatus::CreateComplete, None),
+                event("n3", NEW_ID, "Bucket", ResourceStatus::CreateComplete, None),
+                event("n2", NEW_ID, STACK, ResourceStatus::CreateInProgress, None),
+                event(
+                    "n1",
+                    NEW_ID,
+                    STACK,
+                    ResourceStatus::from("REVIEW_IN_PROGRESS"),
+                    None,
+                ),
+            ])
+        })
+        .repeatedly()
+        .build();
+    let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
+        .then_output(|| DeleteStackOutput::builder().build());
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
+        .then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(NEW_ID)
+                .build()
+        });
+    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
+        .then_output(|| ready_change_set(NEW_ID, ChangeAction::Add));
+    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
+        .then_output(|| ExecuteChangeSetOutput::builder().build());
+    let head_bucket = mock!(aws_sdk_s3::Client::head_bucket)
+        .sequence()
+        .http_status(404, None)
+        .repeatedly()
+        .build();
+    let aws = clients(
+        &[
+            &by_name,
+            &old_by_id,
+            &new_by_id,
+            &old_events,
+            &new_events,
+            &delete_stack,
+            &create_change_set,
+            &describe_change_set,
+            &execute,
+        ],
+        &[&head_bucket],
+    );
+
+    // Without --force (and no terminal to ask on): refused, nothing deleted or created.
+    let (mut out, captured) = output();
+    let error = engine::deploy(&mut out, &aws, &request(false), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Refused, "{error:#}");
+    assert!(format!("{error:#}").contains("--force"), "{error:#}");
+    assert!(
+        captured.stderr().contains("is CREATE_FAILED"),
+        "{}",
+        captured.stderr()
+    );
+    assert_eq!(delete_stack.num_calls(), 0);
+    assert_eq!(create_change_set.num_calls(), 0);
+
+    let (mut out, captured) = output();
+    let deployed = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap();
+    assert_eq!(deployed.action, StackAction::Recreated);
+    assert_eq!(deployed.status, "CREATE_COMPLETE");
+    assert_eq!(deployed.stack_id, NEW_ID);
+    assert_eq!(delete_stack.num_calls(), 1);
+    assert_eq!(execute.num_calls(), 1);
+    let stderr = captured.stderr();
+    assert!(
+        stderr.contains("is CREATE_FAILED (The following resource(s) failed to create: [Bucket].)"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_rollback_failed_stack_is_exit_1_with_the_next_step_and_left_alone() {
+    let by_name = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
+        let mut stack = stack(OLD_ID, StackStatus::RollbackFailed);
+        stack.stack_status_reason =
+            Some("The following resource(s) failed to delete: [Bucket]. ".to_owned());
+        stacks(stack)
+    });
+    let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
+        .then_output(|| DeleteStackOutput::builder().build());
+    let create_change_set =
+        mock!(aws_sdk_cloudformation::Client::create_change_set).then_output(|| {
+            CreateChangeSetOutput::builder()
+                .id(CHANGE_SET_ID)
+                .stack_id(OLD_ID)
+                .build()
+        });
+    let aws = clients(&[&by_name, &delete_stack, &create_change_set], &[]);
+
+    let (mut out, _) = output();
+    let error = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Failure);
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(&format!("stack {STACK} is ROLLBACK_FAILED (The following resource(s) failed to delete: [Bucket].)")),
+        "{message}"
+    );
+    assert!(message.contains("Next step:"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "aws cloudformation describe-stack-events --stack-name {STACK} --region {REGION}"
+        )),
+        "{message}"
+    );
+    assert_eq!(delete_stack.num_calls(), 0, "even --force never deletes it");
+    assert_eq!(create_change_set.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_bucket_name_in_another_region_is_refused_naming_that_region() {
+    let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_error(missing_stack);
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| CreateChangeSetOutput::builder().build());
+    // S3's answer to HeadBucket in the wrong region: 301 with the bucket's region in a header
+    // and no body (a HEAD response has none).
+    let head_bucket = mock!(aws_sdk_s3::Client::head_bucket).then_http_response(|| {
+        let mut response = aws_smithy_runtime_api::http::Response::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(301).unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        response
+            .headers_mut()
+            .insert("x-amz-bucket-region", "eu-west-1");
+        response
+            .headers_mut()
+            .insert("x-amz-request-id", "0A1B2C3D4E5F6789");
+        response
+            .headers_mut()
+            .insert("content-type", "application/xml");
+        response
+    });
+    let aws = clients(&[&describe, &create_change_set], &[&head_bucket]);
+
+    let (mut out, _) = output();
+    let error = engine::deploy(&mut out, &aws, &request(true), waits())
+        .await
+        .unwrap_err();
+    assert_eq!(status_for_error(&error), ExitStatus::Refused, "{error:#}");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains(&format!(
+            "bucket `{BUCKET}` already exists in eu-west-1, not in the config's region {REGION}"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("nothing was changed"), "{message}");
+    assert_eq!(head_bucket.num_calls(), 1);
+    assert_eq!(create_change_set.num_calls(), 0);
+}
