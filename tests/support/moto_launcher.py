@@ -22,8 +22,9 @@ its test, in docs/moto-launcher.md. Keep that table in step with this file. In s
 * CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, rollbacks with per-resource
   failure events (an update rollback restores the previous template), ExecuteChangeSet Outputs and
   tags, change sets looked up within their stack, Metadata/Outputs-only change sets fail as empty,
-  DescribeChangeSet Details (Static / Dynamic, ResourceReference), readable ValidateTemplate
-  errors, and an immediate non-retryable 501 NotImplemented for drift detection.
+  DescribeChangeSet Details (Static / Dynamic, ResourceReference), drift-aware change sets
+  (DeploymentMode REVERT_DRIFT) for the bucket's settings, readable ValidateTemplate errors, and
+  an immediate non-retryable 501 NotImplemented for drift detection.
 
 moto.cloudformation is deliberately NOT imported here: it imports every moto service and costs
 ~1.5 s of CPU that tests without CloudFormation should not pay. The BucketPolicy model only has to
