@@ -114,6 +114,11 @@ pub struct Cli {
     #[arg(long)]
     pub keep: bool,
 
+    /// prep-master, create-bucket: also put settings changed outside CloudFormation (drift) back
+    /// to the template's values, through a drift-aware change set; show-changes: preview that.
+    #[arg(long)]
+    pub revert_drift: bool,
+
     /// tear-down and check-drift: work on the test deployment with this suffix (t + 6 hex, as
     /// printed by `test-deploy --keep`) instead of the real deployment.
     #[arg(long, value_name = "ID", hide = true)]

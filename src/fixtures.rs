@@ -147,6 +147,7 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         interrupts: crate::stop::Interrupts::never(),
         detailed_exitcode: false,
         keep: false,
+        revert_drift: false,
         test_id: None,
         keep_reports: 0,
     }

@@ -103,6 +103,7 @@ fn run_options(cli: &Cli, interrupts: stop::Interrupts) -> RunOptions {
         interrupts,
         detailed_exitcode: cli.detailed_exitcode,
         keep: cli.keep,
+        revert_drift: cli.revert_drift,
         test_id: cli.test_id.clone(),
         keep_reports: cli.keep_reports,
     }

@@ -35,6 +35,14 @@ pub const OPTION_ACTIONS: &[(&str, &[Action])] = &[
     ),
     ("--detailed-exitcode", &[Action::ShowChanges]),
     ("--keep", &[Action::TestDeploy]),
+    (
+        "--revert-drift",
+        &[
+            Action::ShowChanges,
+            Action::PrepMaster,
+            Action::CreateBucket,
+        ],
+    ),
     ("--test-id", &[Action::TearDown, Action::CheckDrift]),
 ];
 
@@ -45,6 +53,7 @@ fn given(options: &RunOptions) -> Vec<&'static str> {
         ("--force", options.force),
         ("--detailed-exitcode", options.detailed_exitcode),
         ("--keep", options.keep),
+        ("--revert-drift", options.revert_drift),
         ("--test-id", options.test_id.is_some()),
     ]
     .into_iter()
@@ -96,6 +105,7 @@ mod tests {
             "--force" => options.force = true,
             "--detailed-exitcode" => options.detailed_exitcode = true,
             "--keep" => options.keep = true,
+            "--revert-drift" => options.revert_drift = true,
             "--test-id" => options.test_id = Some("t0a1b2c".into()),
             other => panic!("no such option in the table: {other}"),
         }

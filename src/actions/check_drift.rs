@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Outcome, deploy_action, engine};
+use super::{Ctx, Outcome, config_arg, deploy_action, engine, shell_word};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, Poller};
 use crate::aws::drift::{StackDriftOutcome, detect_stack_drift};
@@ -130,7 +130,8 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
             drifted.join(", "),
         );
         ctx.out.result(line);
-        for advice in drift_advice(&findings, deployment) {
+        let revert = revert_command(ctx);
+        for advice in drift_advice(&findings, deployment, revert.as_deref()) {
             ctx.out.result(format!("  {advice}"));
         }
     }
@@ -156,24 +157,55 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     )
 }
 
-/// What to do about the findings. Honest about CloudFormation: redeploying an unchanged template
-/// is an empty change set, so it does not undo a setting changed outside CloudFormation; missing
-/// folder markers, though, are recreated by the deploying actions.
-fn drift_advice(findings: &[Finding], deployment: &Deployment) -> Vec<String> {
+/// What to do about the findings. Setting drift: a plain redeploy of an unchanged template is an
+/// empty change set and undoes nothing, so the advice names the command that does (`revert`,
+/// the drift-aware deployment; `None` for a test deployment, which only test-deploy deploys).
+/// Missing folder markers are recreated by the deploying actions either way.
+fn drift_advice(
+    findings: &[Finding],
+    deployment: &Deployment,
+    revert: Option<&str>,
+) -> Vec<String> {
     let mut advice = Vec::new();
+    let action = deploy_action(deployment);
     if findings.iter().any(|f| f.source != Source::Blueprint) {
-        advice.push(format!(
-            "Settings: CloudFormation does not reapply an unchanged template, so redeploying alone will not undo these. Change them back (S3 console or `aws s3api`), or, if the live value is what you want, put it in the config and deploy it (--action show-changes, then --action {} --force)",
-            deploy_action(deployment)
-        ));
+        advice.push(match revert {
+            Some(command) => format!(
+                "Settings: put them back to the config's values with `{command}` (it shows what it will change and asks; preview it with --action show-changes --revert-drift). A plain redeploy does not undo them: CloudFormation does not reapply an unchanged template. If the live value is what you want, put it in the config and deploy it (--action show-changes, then --action {action} --force)"
+            ),
+            None => format!(
+                "Settings: CloudFormation does not reapply an unchanged template, so redeploying alone will not undo these. Change them back (S3 console or `aws s3api`), or, if the live value is what you want, put it in the config and deploy it (--action show-changes, then --action {action} --force)"
+            ),
+        });
     }
     if findings.iter().any(|f| f.source == Source::Blueprint) {
         advice.push(format!(
-            "Folders: recreate the missing markers with --action {} --force (other solutions in a shared bucket: --action deploy-solution --solution NAME)",
-            deploy_action(deployment)
+            "Folders: recreate the missing markers with --action {action} --force (other solutions in a shared bucket: --action deploy-solution --solution NAME)"
         ));
     }
     advice
+}
+
+/// The command that reverts this deployment's drift, with the options as the user gave them
+/// (config as named, `--solution` only when given, `--profile`). `None` for a test deployment.
+fn revert_command(ctx: &Ctx<'_>) -> Option<String> {
+    use std::fmt::Write as _;
+    if ctx.options.test_id.is_some() {
+        return None;
+    }
+    let mut command = format!(
+        "s3-provisioner --config {} --action {}",
+        shell_word(&config_arg(ctx)),
+        deploy_action(ctx.deployment)
+    );
+    if let Some(solution) = &ctx.options.solution {
+        let _ = write!(command, " --solution {}", shell_word(solution));
+    }
+    if let Some(profile) = &ctx.options.profile {
+        let _ = write!(command, " --profile {}", shell_word(profile));
+    }
+    command.push_str(" --revert-drift");
+    Some(command)
 }
 
 fn checked_list(outcome: &StackDriftOutcome) -> String {
@@ -485,7 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn advice_does_not_promise_that_redeploying_undoes_setting_drift() {
+    fn advice_names_the_revert_command_and_never_promises_a_plain_redeploy() {
         let deployment = naming::shared_deployment(&fixtures::shared_site()).unwrap();
         let finding = |check, source| Finding {
             check,
@@ -495,17 +527,67 @@ mod tests {
             actual: "Suspended".to_owned(),
             source,
         };
-        let settings_only = drift_advice(&[finding(Check::Versioning, Source::Live)], &deployment);
+        let revert = "s3-provisioner --config site.yaml --action prep-master --revert-drift";
+        let settings_only = drift_advice(
+            &[finding(Check::Versioning, Source::Live)],
+            &deployment,
+            Some(revert),
+        );
         assert_eq!(settings_only.len(), 1);
-        assert!(settings_only[0].contains("does not reapply an unchanged template"));
+        assert!(
+            settings_only[0].contains(&format!("`{revert}`")),
+            "{settings_only:?}"
+        );
+        assert!(settings_only[0].contains("A plain redeploy does not undo them"));
+        // A test deployment is not deployed by prep-master: no revert command for it.
+        let test_copy = drift_advice(
+            &[finding(Check::Versioning, Source::Live)],
+            &deployment,
+            None,
+        );
+        assert!(!test_copy[0].contains("--revert-drift"), "{test_copy:?}");
+        assert!(test_copy[0].contains("does not reapply an unchanged template"));
         let both = drift_advice(
             &[
                 finding(Check::Versioning, Source::Live),
                 finding(Check::Folders, Source::Blueprint),
             ],
             &deployment,
+            Some(revert),
         );
         assert_eq!(both.len(), 2);
         assert!(both[1].contains("--action prep-master --force"));
+    }
+
+    #[test]
+    fn the_revert_command_is_the_users_own_invocation_with_revert_drift() {
+        let config = fixtures::shared_site();
+        let deployment = naming::shared_deployment(&config).unwrap();
+        let mut options =
+            fixtures::run_options(Action::CheckDrift, naming::MASTER_SOLUTION, Path::new("."));
+        options.profile = Some("prod".to_owned());
+        let (mut out, _) = fixtures::captured_output(OutputFormat::Text);
+        let ctx = Ctx {
+            config: &config,
+            deployment: &deployment,
+            options: &options,
+            out: &mut out,
+        };
+        let command = revert_command(&ctx).unwrap();
+        assert!(command.starts_with("s3-provisioner --config "), "{command}");
+        assert!(
+            command.ends_with(
+                " --action prep-master --solution master-solution --profile prod --revert-drift"
+            ),
+            "{command}"
+        );
+        options.test_id = Some("t0a1b2c".to_owned());
+        let ctx = Ctx {
+            config: &config,
+            deployment: &deployment,
+            options: &options,
+            out: &mut out,
+        };
+        assert_eq!(revert_command(&ctx), None);
     }
 }

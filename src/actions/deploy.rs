@@ -46,6 +46,7 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
             .into_iter()
             .collect(),
         force: ctx.options.force,
+        revert_drift: ctx.options.revert_drift,
     };
     // Boxed: the engine's state machine is a large future.
     let deployed = Box::pin(engine::deploy(

@@ -61,6 +61,9 @@ pub struct RunOptions {
     pub detailed_exitcode: bool,
     /// test-deploy: keep the test deployment.
     pub keep: bool,
+    /// prep-master, create-bucket: deploy through a drift-aware change set that also puts
+    /// settings changed outside CloudFormation back; show-changes: preview that.
+    pub revert_drift: bool,
     /// tear-down, check-drift: the suffix of a test deployment to work on (hidden `--test-id`).
     pub test_id: Option<String>,
     /// How many report pairs of this deployment and action to keep (0: all).
@@ -217,6 +220,9 @@ pub fn rerun_command(ctx: &Ctx<'_>) -> String {
     }
     if let Some(profile) = &ctx.options.profile {
         let _ = write!(command, " --profile {}", shell_word(profile));
+    }
+    if ctx.options.revert_drift {
+        command.push_str(" --revert-drift");
     }
     if ctx.options.force {
         command.push_str(" --force");

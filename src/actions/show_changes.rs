@@ -102,6 +102,12 @@ async fn preview_create(
             stack.name, stack.status_name
         ));
     }
+    if ctx.options.revert_drift {
+        ctx.out.warn(format!(
+            "--revert-drift: stack {} holds no deployment, so nothing can have drifted; deploying creates it from the template",
+            deployment.stack_name
+        ));
+    }
     check_bucket_name(ctx, aws).await?;
     Ok(ShowChangesResult {
         stack: deployment.stack_name.clone(),
@@ -134,6 +140,7 @@ async fn preview_update(
         tags,
         kind: ChangeSetKind::Update,
         description: "s3-provisioner show-changes preview (deleted after reading)",
+        revert_drift: ctx.options.revert_drift,
     };
     // On an error the change set is deleted before this returns; on Ctrl-C or the deadline the
     // action layer deletes it from the run's journal.
@@ -256,17 +263,23 @@ fn template_resources(body: &str) -> anyhow::Result<Vec<ResourceChange>> {
             physical_id: None,
             replacement: None,
             details: Vec::new(),
+            drift_status: None,
         })
         .collect())
 }
 
-/// The command that deploys this config's deployment.
+/// The command that deploys this config's deployment (reverting drift when previewed so).
 fn apply_command(ctx: &Ctx<'_>) -> String {
     format!(
-        "s3-provisioner --config {} --action {} --solution {} --force",
+        "s3-provisioner --config {} --action {} --solution {}{} --force",
         config_arg(ctx),
         deploy_action(ctx.deployment),
-        ctx.deployment.solution
+        ctx.deployment.solution,
+        if ctx.options.revert_drift {
+            " --revert-drift"
+        } else {
+            ""
+        }
     )
 }
 
@@ -282,17 +295,27 @@ fn print(ctx: &mut Ctx<'_>, result: &ShowChangesResult) {
         ));
     } else if !result.pending {
         out.result(format!(
-            "No changes: stack {} ({}) matches the config",
+            "No changes: stack {} ({}) matches the config{}",
             result.stack,
-            result.stack_status.as_deref().unwrap_or_default()
+            result.stack_status.as_deref().unwrap_or_default(),
+            if ctx.options.revert_drift {
+                ", and CloudFormation found no drifted property to put back"
+            } else {
+                ""
+            }
         ));
     } else {
         out.result(out.paint(
             Style::Bold,
             format!(
-                "Changes to stack {} ({}):",
+                "Changes to stack {} ({}){}:",
                 result.stack,
-                result.stack_status.as_deref().unwrap_or_default()
+                result.stack_status.as_deref().unwrap_or_default(),
+                if ctx.options.revert_drift {
+                    ", drifted settings put back to the template's values included"
+                } else {
+                    ""
+                }
             ),
         ));
     }

@@ -177,6 +177,8 @@ async fn deploy_and_verify(
         tags: template::stack_tags(ctx.config, test).into_iter().collect(),
         // Isolated: only resources of this run are created, so no confirmation is needed.
         force: true,
+        // A new copy: nothing can have drifted.
+        revert_drift: false,
     };
     let deployed = Box::pin(engine::deploy(
         ctx.out,

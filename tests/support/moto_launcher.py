@@ -22,8 +22,9 @@ its test, in docs/moto-launcher.md. Keep that table in step with this file. In s
 * CloudFormation (see patch_cloudformation): DELETE_FAILED stacks, rollbacks with per-resource
   failure events (an update rollback restores the previous template), ExecuteChangeSet Outputs and
   tags, change sets looked up within their stack, Metadata/Outputs-only change sets fail as empty,
-  DescribeChangeSet Details (Static / Dynamic, ResourceReference), readable ValidateTemplate
-  errors, and an immediate non-retryable 501 NotImplemented for drift detection.
+  DescribeChangeSet Details (Static / Dynamic, ResourceReference), drift-aware change sets
+  (DeploymentMode REVERT_DRIFT) for the bucket's settings, readable ValidateTemplate errors, and
+  an immediate non-retryable 501 NotImplemented for drift detection.
 
 moto.cloudformation is deliberately NOT imported here: it imports every moto service and costs
 ~1.5 s of CPU that tests without CloudFormation should not pay. The BucketPolicy model only has to
@@ -741,6 +742,9 @@ def patch_moto() -> None:
 
     # Keep a reference so the class (and so the subclass registration) is never collected.
     patch_moto.bucket_policy_model = FakeBucketPolicy  # type: ignore[attr-defined]
+    # For the REVERT_DRIFT emulation (install_revert_drift), which re-applies bucket properties.
+    patch_moto.apply_bucket_properties = apply_bucket_properties  # type: ignore[attr-defined]
+    patch_moto.backend_for = backend_for  # type: ignore[attr-defined]
 
     if "moto.cloudformation.parsing" in sys.modules:
         # Only if something imported parsing already: its model lists are lru_cached.
@@ -788,7 +792,9 @@ def patch_cloudformation() -> None:
       (Details, Scope, Replacement), as AWS does with IncludePropertyValues;
     * ValidateTemplate errors read "Template format error: ..." (moto said "Stack with id <the
       finding> does not exist");
-    * drift detection (not implemented by moto) answers 501 NotImplemented at once.
+    * drift detection (not implemented by moto) answers 501 NotImplemented at once;
+    * CreateChangeSet with DeploymentMode REVERT_DRIFT makes a drift-aware change set for the
+      bucket properties the launcher reads back (install_revert_drift).
     """
     from moto.cloudformation import models as cfn_models
     from moto.cloudformation import responses as cfn_responses
@@ -1106,6 +1112,8 @@ def patch_cloudformation() -> None:
 
         return respond
 
+    install_revert_drift(backend_class, response_class, cfn_models, ValidationError)
+
     for operation in (
         "DetectStackDrift",
         "DescribeStackDriftDetectionStatus",
@@ -1115,6 +1123,244 @@ def patch_cloudformation() -> None:
         method = "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
         if not hasattr(response_class, method):
             setattr(response_class, method, not_implemented(operation))
+
+
+# AWS::S3::Bucket properties whose live value the launcher reads back from moto's S3 backend for
+# a drift-aware change set (DeploymentMode REVERT_DRIFT). Drift of any other property (encryption,
+# lifecycle) or of another resource type is not modelled: such changes report ResourceDriftStatus
+# UNKNOWN ("could not be determined"), never IN_SYNC.
+DRIFT_COMPARED_BUCKET_PROPERTIES = (
+    "VersioningConfiguration",
+    "PublicAccessBlockConfiguration",
+    "OwnershipControls",
+    "Tags",
+)
+
+
+def live_bucket_properties(backend: Any, bucket_name: str) -> dict[str, Any]:
+    """The bucket's live settings in CloudFormation's property shape (only
+    DRIFT_COMPARED_BUCKET_PROPERTIES; an unset setting is absent). Tags without the ``aws:``
+    system tags, which are not part of the template (as in AWS's drift detection)."""
+    bucket = backend.get_bucket(bucket_name)
+    live: dict[str, Any] = {}
+    if bucket.versioning_status:
+        live["VersioningConfiguration"] = {"Status": bucket.versioning_status}
+    block = bucket.public_access_block
+    if block is not None:
+        live["PublicAccessBlockConfiguration"] = {
+            "BlockPublicAcls": bool(block.block_public_acls),
+            "BlockPublicPolicy": bool(block.block_public_policy),
+            "IgnorePublicAcls": bool(block.ignore_public_acls),
+            "RestrictPublicBuckets": bool(block.restrict_public_buckets),
+        }
+    ownership = bucket.ownership_rule
+    if isinstance(ownership, dict):
+        ownership = ownership.get("ObjectOwnership")
+    if ownership:
+        live["OwnershipControls"] = {"Rules": [{"ObjectOwnership": str(ownership)}]}
+    tags = backend.tagger.get_tag_dict_for_resource(bucket.arn)
+    live["Tags"] = {k: v for k, v in tags.items() if not k.startswith("aws:")}
+    return live
+
+
+def _at_path(properties: dict[str, Any], path: str) -> Any:
+    """The value at ``/Properties/A/0/B`` in a resource's Properties, or _MISSING."""
+    value: Any = properties
+    for part in path.split("/")[2:]:
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _MISSING
+    return value
+
+
+def _tag_leaves(template_tags: Any, live: dict[str, str]) -> list[tuple[str, Any, Any, str]]:
+    """(path, live, template, change type) for tags: matched by key, at the template's index (an
+    extra live tag is a Remove after the template's tags, a missing one an Add)."""
+    listed = [t for t in _as_list(template_tags) if isinstance(t, dict) and "Key" in t]
+    leaves: list[tuple[str, Any, Any, str]] = []
+    for index, tag in enumerate(listed):
+        key, want = str(tag["Key"]), str(tag.get("Value") or "")
+        if key not in live:
+            leaves.append((f"/Properties/Tags/{index}", _MISSING, tag, "Add"))
+        elif live[key] != want:
+            leaves.append((f"/Properties/Tags/{index}/Value", live[key], want, "Modify"))
+    keys = {str(t["Key"]) for t in listed}
+    for offset, key in enumerate(sorted(k for k in live if k not in keys)):
+        leaves.append(
+            (
+                f"/Properties/Tags/{len(listed) + offset}",
+                {"Key": key, "Value": live[key]},
+                _MISSING,
+                "Remove",
+            )
+        )
+    return leaves
+
+
+def bucket_drift_details(
+    template: dict[str, Any], previous: dict[str, Any], live: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The Details a drift-aware change set gives a bucket: one per live leaf that differs from
+    the new template (compared: DRIFT_COMPARED_BUCKET_PROPERTIES), with BeforeValue the live value
+    (BeforeValueFrom ACTUAL_STATE), AfterValue the template's (AfterValueFrom TEMPLATE) and Drift
+    (ActualValue, PreviousValue: the last deployment's value)."""
+    leaves: list[tuple[str, Any, Any, str]] = []
+    for name in DRIFT_COMPARED_BUCKET_PROPERTIES:
+        if name == "Tags":
+            leaves.extend(_tag_leaves(template.get("Tags"), live.get("Tags") or {}))
+            continue
+        want = template.get(name, _MISSING)
+        got = live.get(name, _MISSING)
+        if name == "VersioningConfiguration" and want is _MISSING:
+            continue  # versioning cannot be un-set: a template without it accepts any state
+        _leaf_changes(f"/Properties/{name}", got, want, leaves)
+    details = []
+    for path, actual, after, change_type in leaves:
+        name = path.split("/")[2]
+        prior = _at_path(previous, path)
+        target: dict[str, Any] = {
+            "Attribute": "Tags" if name == "Tags" else "Properties",
+            "Name": name,
+            "RequiresRecreation": "Never",
+            "Path": path,
+            "AttributeChangeType": change_type,
+            "BeforeValueFrom": "ACTUAL_STATE",
+            "AfterValueFrom": "TEMPLATE",
+            "Drift": {},
+        }
+        if actual is not _MISSING:
+            target["BeforeValue"] = _value_text(actual)
+            target["Drift"]["ActualValue"] = _value_text(actual)
+        if prior is not _MISSING:
+            target["Drift"]["PreviousValue"] = _value_text(prior)
+        if after is not _MISSING:
+            target["AfterValue"] = _value_text(after)
+        details.append(
+            {"Target": target, "Evaluation": "Static", "ChangeSource": "DirectModification"}
+        )
+    return details
+
+
+def install_revert_drift(
+    backend_class: Any, response_class: Any, cfn_models: Any, validation_error: Any
+) -> None:
+    """Drift-aware change sets (moto ignores DeploymentMode: the change set of an unchanged
+    template was empty, or failed as "didn't contain changes").
+
+    On AWS, CreateChangeSet with DeploymentMode REVERT_DRIFT compares the live resources with the
+    new template: each drifted property becomes a change whose BeforeValue is the live value and
+    AfterValue the template's, with its Drift; the change set reports DeploymentMode and
+    StackDriftStatus, every resource change its ResourceDriftStatus; executing it puts the drifted
+    properties back. Here the live state is read from moto's S3 backend when the change set is
+    created (DRIFT_COMPARED_BUCKET_PROPERTIES), and executing it re-applies the template's
+    properties to each drifted bucket through the same code that applies them on create and
+    update. What a later check reads is then the bucket itself. A REVERT_DRIFT CREATE change set
+    is not modelled (501 NotImplemented); another mode value is AWS's enum ValidationError."""
+    original_response = response_class.create_change_set
+
+    def create_change_set(self: Any) -> Any:
+        mode = self._get_param("DeploymentMode")
+        if mode is None:
+            return original_response(self)
+        if mode != "REVERT_DRIFT":
+            raise validation_error(
+                message=f"1 validation error detected: Value '{mode}' at 'deploymentMode' "
+                "failed to satisfy constraint: Member must satisfy enum value set: [REVERT_DRIFT]"
+            )
+        if self._get_param("ChangeSetType", "CREATE") != "UPDATE":
+            body = (
+                '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+                "<Error><Type>Sender</Type><Code>NotImplemented</Code>"
+                "<Message>DeploymentMode REVERT_DRIFT on a CREATE change set is not modelled by "
+                "the moto launcher</Message></Error><RequestId>s3p-moto</RequestId></ErrorResponse>"
+            )
+            return body, {"status": 501, "Content-Type": "text/xml"}
+        result = original_response(self)
+        name, stack_name = self._get_param("ChangeSetName"), self._get_param("StackName")
+        backend = self.cloudformation_backend
+        for change_set in backend.change_sets.values():
+            if change_set.change_set_name == name and stack_name in (
+                change_set.stack_name,
+                change_set.stack_id,
+            ):
+                make_drift_aware(change_set)
+        return result
+
+    def make_drift_aware(change_set: Any) -> None:
+        stack = change_set.stack
+        previous = stack.resource_map._resource_json_map or {}
+        new = (change_set.template_dict or {}).get("Resources") or {}
+        by_id = {c.logical_resource_id: c for c in change_set.changes}
+        reverts: dict[str, dict[str, Any]] = {}
+        for logical_id, resource in new.items():
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::S3::Bucket":
+                continue
+            bucket = stack.resource_map._parsed_resources.get(logical_id)
+            if bucket is None or not hasattr(bucket, "name"):
+                continue  # not deployed yet: nothing to drift
+            backend = patch_moto.backend_for(stack.account_id, stack.region_name)  # type: ignore[attr-defined]
+            properties = resource.get("Properties") or {}
+            drift = bucket_drift_details(
+                properties,
+                (previous.get(logical_id) or {}).get("Properties") or {},
+                live_bucket_properties(backend, bucket.name),
+            )
+            change = by_id.get(logical_id)
+            if drift and change is None:
+                change = cfn_models.Change(
+                    action="Modify", logical_resource_id=logical_id, resource_type="AWS::S3::Bucket"
+                )
+                change.physical_resource_id = bucket.name
+                change.details = []
+                change.replacement = "False"
+                change_set.changes.append(change)
+                by_id[logical_id] = change
+            if change is None:
+                continue
+            if drift:
+                drifted = {d["Target"]["Path"] for d in drift}
+                change.details = [
+                    d for d in getattr(change, "details", []) or []
+                    if d["Target"].get("Path") not in drifted
+                ] + drift
+                change.scope = sorted({d["Target"]["Attribute"] for d in change.details})
+                reverts[logical_id] = properties
+            change.resource_drift_status = "MODIFIED" if drift else "IN_SYNC"
+        for change in change_set.changes:
+            if getattr(change, "resource_drift_status", None) is None:
+                change.resource_drift_status = "UNKNOWN"  # not compared by the launcher
+        change_set.deployment_mode = "REVERT_DRIFT"
+        change_set.stack_drift_status = "DRIFTED" if reverts else "IN_SYNC"
+        change_set.s3p_revert = reverts
+        if reverts and change_set.status == "FAILED":
+            # Moto (or the Metadata patch) found the template unchanged; the drift is a change.
+            change_set.status = "CREATE_COMPLETE"
+            change_set.execution_status = "AVAILABLE"
+            change_set.status_reason = None
+
+    response_class.create_change_set = create_change_set
+
+    patched_execute = backend_class.execute_change_set
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self.describe_change_set(change_set_name)
+        reverts = getattr(change_set, "s3p_revert", {})
+        stack = change_set.stack
+        patched_execute(self, change_set_name, stack_name)
+        if not reverts or change_set.execution_status == "EXECUTE_FAILED":
+            return
+        backend = patch_moto.backend_for(stack.account_id, stack.region_name)  # type: ignore[attr-defined]
+        for logical_id, properties in reverts.items():
+            bucket = stack.resource_map._parsed_resources.get(logical_id)
+            with SYSTEM_TAG_WRITER:
+                patch_moto.apply_bucket_properties(  # type: ignore[attr-defined]
+                    backend, bucket.name, properties, updating=True
+                )
+
+    backend_class.execute_change_set = execute_change_set
 
 
 # Properties whose change replaces the resource (CloudFormation "RequiresRecreation: Always"),

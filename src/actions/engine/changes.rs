@@ -25,8 +25,14 @@ pub fn change_lines(out: &Output, changes: &[ResourceChange]) -> Vec<String> {
             ChangeAction::Dynamic => ("~", "dynamic", Style::Yellow),
             ChangeAction::Other(name) => ("?", name.as_str(), Style::Yellow),
         };
+        let drift = match change.drift_status.as_deref() {
+            Some(status) if status != "IN_SYNC" => {
+                format!("  {}", out.paint(Style::Yellow, format!("drift: {status}")))
+            }
+            _ => String::new(),
+        };
         lines.push(format!(
-            "  {} {:<28} {}",
+            "  {} {:<28} {}{drift}",
             out.paint(style, format!("{symbol} {verb:<7}")),
             change.logical_id,
             out.paint(Style::Dim, &change.resource_type)
@@ -75,6 +81,21 @@ fn property_line(detail: &PropertyChange) -> String {
         Some("Conditionally") => " (may require replacement)",
         _ => "",
     };
+    if let Some(actual) = detail.drift.as_ref().and_then(|d| d.actual.as_deref()) {
+        // A drift-aware change set: the live value is what CloudFormation overwrites.
+        return if detail.after.as_deref() == Some(actual) {
+            format!(
+                "{label}: {} (live) already matches the template; only its drift record is reset",
+                shown(Some(actual))
+            )
+        } else {
+            format!(
+                "{label}: {} (live, changed outside CloudFormation) → {} (template){recreation}",
+                shown(Some(actual)),
+                shown(detail.after.as_deref())
+            )
+        };
+    }
     match (&detail.before, &detail.after) {
         (None, None) => format!("{label}: changed{recreation}"),
         (before, after) => format!(
@@ -181,6 +202,7 @@ mod tests {
             physical_id: None,
             replacement,
             details,
+            drift_status: None,
         }
     }
 
@@ -193,6 +215,7 @@ mod tests {
             before: Some("data-science".into()),
             after: Some("ml-platform".into()),
             requires_recreation: Some("Never".into()),
+            drift: None,
         };
         let name = PropertyChange {
             attribute: "Properties".into(),
@@ -201,6 +224,7 @@ mod tests {
             before: None,
             after: None,
             requires_recreation: Some("Always".into()),
+            drift: None,
         };
         let changes = [
             change(
@@ -239,6 +263,7 @@ mod tests {
             before: None,
             after: Some(long),
             requires_recreation: None,
+            drift: None,
         });
         assert!(
             line.starts_with("LifecycleConfiguration: (none) → xxx"),

@@ -14,6 +14,7 @@ pub mod bucket_name;
 pub mod changes;
 mod progress;
 pub mod replacement;
+pub mod revert;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -70,6 +71,9 @@ pub struct DeployRequest<'a> {
     pub tags: BTreeMap<String, String>,
     /// `--force`: go ahead without asking.
     pub force: bool,
+    /// `--revert-drift`: update through a drift-aware change set, which also puts properties
+    /// changed outside CloudFormation back to the template's values (see [`revert`]).
+    pub revert_drift: bool,
 }
 
 /// What [`deploy`] did to the stack.
@@ -203,12 +207,25 @@ pub async fn deploy(
     } else {
         ChangeSetKind::Create
     };
+    if request.revert_drift && kind == ChangeSetKind::Create {
+        out.info(
+            format!(
+                "--revert-drift: stack {stack_name} holds no deployment yet, so nothing can have drifted; it is created from the template"
+            ),
+            &[],
+        );
+    }
     let change_set_request = ChangeSetRequest {
         stack_name,
         template_body: request.template_body,
         tags: &request.tags,
         kind,
-        description: "s3-provisioner deployment",
+        description: if request.revert_drift {
+            "s3-provisioner deployment (reverting drift)"
+        } else {
+            "s3-provisioner deployment"
+        },
+        revert_drift: request.revert_drift && kind == ChangeSetKind::Update,
     };
     out.info(
         format!("Computing the changes to stack {stack_name}"),
@@ -220,9 +237,14 @@ pub async fn deploy(
         ChangeSetOutcome::NoChanges(handle) => {
             discard_change_set(out, aws, &handle).await;
             let stack = existing.context("CloudFormation reported no changes for a new stack")?;
+            let drift = if change_set_request.revert_drift {
+                ", and CloudFormation found no drifted property to put back"
+            } else {
+                ""
+            };
             out.info(
                 format!(
-                    "Stack {stack_name} is already up to date ({})",
+                    "Stack {stack_name} is already up to date ({}){drift}",
                     stack.status_name
                 ),
                 &[],
@@ -314,6 +336,13 @@ pub async fn compute_change_set(
         Err(error) => {
             // CloudFormation refused the request: no change set (and no stack) was made.
             aws.journal.change_set_settled();
+            if request.revert_drift && revert::is_unsupported_request(&error) {
+                return Err(revert::unsupported(
+                    request.stack_name,
+                    &aws.region,
+                    &format!("it refused the request ({error:#})"),
+                ));
+            }
             let stack_taken = request.kind == ChangeSetKind::Create
                 && crate::aws::error::has_code(&error, "AlreadyExistsException");
             if stack_taken {
@@ -326,6 +355,11 @@ pub async fn compute_change_set(
         }
     };
     match cfn::wait_change_set(&aws.cfn, handle.clone(), &aws.region, poller).await {
+        Ok(outcome) if request.revert_drift && !outcome.handle().drift_aware => {
+            // Never a plain deployment in its place: delete it before saying so.
+            discard_change_set(out, aws, outcome.handle()).await;
+            Err(revert::not_drift_aware(outcome.handle(), &aws.region))
+        }
         Ok(outcome) => Ok(outcome),
         Err(error) => {
             discard_change_set(out, aws, &handle).await;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{self as sdk, ChangeSetStatus, ChangeSetType, Tag};
+use aws_sdk_cloudformation::types::{
+    self as sdk, ChangeSetStatus, ChangeSetType, DeploymentMode, Tag,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -32,6 +34,9 @@ pub struct ChangeSetRequest<'a> {
     pub kind: ChangeSetKind,
     /// Shown in the console next to the change set.
     pub description: &'a str,
+    /// Ask for a drift-aware change set (`DeploymentMode=REVERT_DRIFT`): it also puts properties
+    /// changed outside CloudFormation back to the template's values. Updates only.
+    pub revert_drift: bool,
 }
 
 /// A change set that CloudFormation accepted: what [`start_change_set`] returns, and what
@@ -44,6 +49,10 @@ pub struct ChangeSetHandle {
     pub stack_id: String,
     pub stack_name: String,
     pub kind: ChangeSetKind,
+    /// CloudFormation computed it as a drift-aware change set (DescribeChangeSet reported
+    /// `DeploymentMode` `REVERT_DRIFT`). Known once [`wait_change_set`] has read it; an endpoint
+    /// that ignores the mode leaves it false.
+    pub drift_aware: bool,
 }
 
 /// How a change set turned out once CloudFormation finished computing it.
@@ -110,6 +119,9 @@ pub struct ResourceChange {
     /// Set for modifications.
     pub replacement: Option<Replacement>,
     pub details: Vec<PropertyChange>,
+    /// Drift-aware change sets only: the resource's drift (`MODIFIED`, `IN_SYNC`, `DELETED` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_status: Option<String>,
 }
 
 impl ResourceChange {
@@ -137,6 +149,20 @@ pub struct PropertyChange {
     pub after: Option<String>,
     /// `Never`, `Conditionally`, `Always`.
     pub requires_recreation: Option<String>,
+    /// Drift-aware change sets only, for a property changed outside CloudFormation: its live
+    /// value (then also `before`) and the value the last deployment gave it. `after` is the
+    /// template's value it is put back to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<PropertyDrift>,
+}
+
+/// A property's drift, as a drift-aware change set reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PropertyDrift {
+    /// The live value.
+    pub actual: Option<String>,
+    /// The value of the previous deployment.
+    pub previous: Option<String>,
 }
 
 /// A unique, valid change-set name (`[A-Za-z][-A-Za-z0-9]*`): the tool prefix, the time and a
@@ -170,6 +196,7 @@ pub async fn start_change_set(
         .template_body(request.template_body)
         .set_tags(Some(tags))
         .description(request.description)
+        .set_deployment_mode(request.revert_drift.then_some(DeploymentMode::RevertDrift))
         .send()
         .await
         .map_err(describe)
@@ -179,6 +206,7 @@ pub async fn start_change_set(
         stack_id: response.stack_id().unwrap_or_default().to_owned(),
         stack_name: request.stack_name.to_owned(),
         kind: request.kind,
+        drift_aware: false,
     })
 }
 
@@ -187,13 +215,14 @@ pub async fn start_change_set(
 /// [`ChangeSetOutcome::NoChanges`], not a failure.
 pub async fn wait_change_set(
     cfn: &Client,
-    handle: ChangeSetHandle,
+    mut handle: ChangeSetHandle,
     region: &str,
     poller: Poller,
 ) -> anyhow::Result<ChangeSetOutcome> {
     let mut clock = poller.start();
     loop {
         let page = describe_change_set_page(cfn, &handle, None).await?;
+        handle.drift_aware = page.deployment_mode() == Some(&DeploymentMode::RevertDrift);
         let status = page.status().cloned();
         match status {
             Some(ChangeSetStatus::CreateComplete) => {
@@ -297,6 +326,10 @@ fn resource_change(change: &sdk::Change) -> Option<ResourceChange> {
                 before: target.before_value().map(str::to_owned),
                 after: target.after_value().map(str::to_owned),
                 requires_recreation: target.requires_recreation().map(|r| r.as_str().to_owned()),
+                drift: target.drift().map(|drift| PropertyDrift {
+                    actual: drift.actual_value().map(str::to_owned),
+                    previous: drift.previous_value().map(str::to_owned),
+                }),
             })
         })
         .collect();
@@ -307,6 +340,9 @@ fn resource_change(change: &sdk::Change) -> Option<ResourceChange> {
         physical_id: rc.physical_resource_id().map(str::to_owned),
         replacement,
         details,
+        drift_status: rc
+            .resource_drift_status()
+            .map(|status| status.as_str().to_owned()),
     })
 }
 
@@ -452,6 +488,7 @@ mod tests {
             physical_id: None,
             replacement,
             details: vec![],
+            drift_status: None,
         };
         assert!(change(ChangeAction::Remove, None).is_destructive());
         assert!(change(ChangeAction::Modify, Some(Replacement::Yes)).is_destructive());
