@@ -130,6 +130,7 @@ fn request(force: bool) -> DeployRequest<'static> {
         template_body: "Resources: {}\n",
         tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
         force,
+        revert_drift: false,
     }
 }
 
