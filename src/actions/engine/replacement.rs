@@ -113,7 +113,7 @@ fn verdict(change: &ResourceChange) -> String {
         })
         .collect();
     if !recreated.is_empty() {
-        verdict.push_str(&format!(" ({})", recreated.join(", ")));
+        verdict = format!("{verdict} ({})", recreated.join(", "));
     }
     verdict
 }
