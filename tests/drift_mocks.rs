@@ -1,7 +1,8 @@
 //! CloudFormation drift detection in the states emulators cannot produce, with aws-smithy-mocks:
 //! a DRIFTED stack with property differences (expected and actual values reported), a detection
-//! that fails (DETECTION_FAILED), one that does not finish in time, and an endpoint without the
-//! API. No sleeping: polls use `Poller::immediate`.
+//! that fails (DETECTION_FAILED), one that does not finish in time, an endpoint without the API
+//! (HTTP 501), and AWS failing the call (HTTP 500, retried, then an error). No sleeping: polls use
+//! `Poller::immediate`, retries run on paused (virtual) time.
 
 use std::time::Duration;
 
@@ -225,30 +226,144 @@ async fn a_detection_that_never_finishes_times_out() {
     );
 }
 
+/// What an emulator without drift detection answers: moto (through the launcher) and
+/// LocalStack 4.9.2 both say HTTP 501; LocalStack with the code `InternalFailure`.
+const NOT_IMPLEMENTED: [(&str, &str); 2] = [
+    (
+        "501 NotImplemented",
+        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>NotImplemented</Code><Message>DetectStackDrift is not implemented by the local AWS emulator (moto)</Message></Error><RequestId>s3p-moto</RequestId></ErrorResponse>",
+    ),
+    (
+        "501 InternalFailure",
+        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type><Code>InternalFailure</Code><Message>The API action 'DetectStackDrift' for service 'cloudformation' is either not available in your current license plan or has not yet been emulated by LocalStack.</Message></Error><RequestId>9f1b</RequestId></ErrorResponse>",
+    ),
+];
+
+/// What AWS answers when a call fails on its side (CommonErrors: `InternalFailure`, HTTP 500),
+/// and an HTTP 500 that is no AWS error document at all (a proxy's error page).
+const FAILED_INSIDE_AWS: [(&str, &str); 2] = [
+    (
+        "500 InternalFailure",
+        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>The request processing has failed because of an unknown error, exception or failure.</Message></Error><RequestId>6b1d7c0e-1f0a-4c51-9a3e-2f1d9e0c7a11</RequestId></ErrorResponse>",
+    ),
+    (
+        "500",
+        "<!doctype html><title>500 Internal Server Error</title>",
+    ),
+];
+
 #[tokio::test]
 async fn an_endpoint_without_drift_detection_is_unavailable_not_an_error() {
-    // What moto answers: an HTML error page with HTTP 500.
-    let html = mock!(Cfn::detect_stack_drift)
+    for (answer, body) in NOT_IMPLEMENTED {
+        let not_implemented = mock!(Cfn::detect_stack_drift)
+            .sequence()
+            .http_status(501, Some(body.to_owned()))
+            .repeatedly()
+            .build();
+        let client = cfn(&[&not_implemented]);
+        let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome,
+            StackDriftOutcome::Unavailable {
+                reason: format!("DetectStackDrift answered HTTP {answer}")
+            }
+        );
+        assert_eq!(not_implemented.num_calls(), 1, "{answer}: not retried");
+        assert!(outcome.summary().starts_with(
+            "CloudFormation drift detection is not available at this endpoint; continuing with the live checks"
+        ));
+    }
+}
+
+/// A `NotImplemented` code means the same whatever the status.
+#[tokio::test]
+async fn the_code_not_implemented_is_unavailable_too() {
+    let not_implemented = mock!(Cfn::detect_stack_drift)
         .sequence()
         .http_status(
-            500,
-            Some("<!doctype html><title>500 Internal Server Error</title>".to_owned()),
+            400,
+            Some("<ErrorResponse><Error><Type>Sender</Type><Code>NotImplemented</Code><Message>not here</Message></Error></ErrorResponse>".to_owned()),
         )
-        .repeatedly()
         .build();
-    let client = cfn(&[&html]);
+    let client = cfn(&[&not_implemented]);
     let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
         .await
         .unwrap();
     assert!(
-        matches!(&outcome, StackDriftOutcome::Unavailable { reason } if reason.contains("HTTP 500")),
+        matches!(&outcome, StackDriftOutcome::Unavailable { reason } if reason == "DetectStackDrift answered HTTP 400 NotImplemented"),
         "{outcome:?}"
     );
-    assert!(
-        outcome.summary().starts_with(
-            "CloudFormation drift detection is not available at this endpoint; continuing with the live checks"
-        )
+}
+
+/// An HTTP 500 is AWS failing the call, not a missing feature: retried on the drift retry
+/// schedule (virtual time: 1 + 2 + 4 s between four attempts), then an error naming the call and
+/// what to do — never "unavailable", which would let check-drift say "in sync".
+#[tokio::test(start_paused = true)]
+async fn a_failure_inside_aws_is_retried_then_an_error_not_unavailable() {
+    for (answer, body) in FAILED_INSIDE_AWS {
+        let failing = mock!(Cfn::detect_stack_drift)
+            .sequence()
+            .http_status(500, Some(body.to_owned()))
+            .repeatedly()
+            .build();
+        let client = cfn(&[&failing]);
+        let started = tokio::time::Instant::now();
+        let error = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+            .await
+            .unwrap_err();
+        assert_eq!(failing.num_calls(), 4, "{answer}");
+        assert_eq!(started.elapsed(), Duration::from_secs(7), "{answer}");
+        let text = format!("{error:#}");
+        assert!(
+            text.starts_with(&format!(
+                "CloudFormation drift detection of stack {STACK} could not be started: DetectStackDrift answered HTTP {answer} on each of 4 attempts."
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("rerun check-drift in a few minutes"),
+            "{text}"
+        );
+    }
+}
+
+/// A failure that passes: the retry starts the detection, which ends COMPLETE and IN_SYNC with
+/// no drifted resource (DescribeStackResourceDrifts filtered to MODIFIED/DELETED lists none).
+#[tokio::test(start_paused = true)]
+async fn a_passing_failure_is_retried_and_an_in_sync_stack_is_in_sync() {
+    let detect = mock!(Cfn::detect_stack_drift)
+        .sequence()
+        .http_status(500, Some(FAILED_INSIDE_AWS[0].1.to_owned()))
+        .output(|| {
+            DetectStackDriftOutput::builder()
+                .stack_drift_detection_id(DETECTION)
+                .build()
+        })
+        .build();
+    let complete = mock!(Cfn::describe_stack_drift_detection_status).then_output(|| {
+        let mut done = status(StackDriftDetectionStatus::DetectionComplete);
+        done.stack_drift_status = Some(StackDriftStatus::InSync);
+        done.drifted_stack_resource_count = Some(0);
+        done
+    });
+    let none_drifted = mock!(Cfn::describe_stack_resource_drifts)
+        .then_output(|| DescribeStackResourceDriftsOutput::builder().build());
+    let client = cfn(&[&detect, &complete, &none_drifted]);
+    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+        .await
+        .unwrap();
+    assert_eq!(detect.num_calls(), 2);
+    assert_eq!(
+        outcome,
+        StackDriftOutcome::Completed {
+            stack_status: "IN_SYNC".to_owned(),
+            resources: Vec::new()
+        }
     );
+    assert_eq!(outcome.summary(), "CloudFormation drift detection: IN_SYNC");
+    assert!(compare::stack_findings(&outcome).is_empty());
 }
 
 #[tokio::test]

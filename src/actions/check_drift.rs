@@ -469,6 +469,34 @@ mod tests {
         assert!(text.contains("(no such bucket)"), "{text}");
     }
 
+    /// AWS failing DetectStackDrift (HTTP 500 InternalFailure, every attempt) is exit 1 with the
+    /// call named, never "in sync" (virtual time drives the retries).
+    #[tokio::test(start_paused = true)]
+    async fn a_drift_call_that_keeps_failing_is_exit_1_not_in_sync() {
+        let failing = mock!(Cfn::detect_stack_drift)
+            .sequence()
+            .http_status(
+                500,
+                Some("<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>The request processing has failed because of an unknown error, exception or failure.</Message></Error><RequestId>r1</RequestId></ErrorResponse>".to_owned()),
+            )
+            .repeatedly()
+            .build();
+        let (outcome, text) =
+            check_drift_of(StackStatus::CreateComplete, Some(DEPLOYMENT), &[&failing]).await;
+        let error = outcome.unwrap_err();
+        assert_eq!(crate::exit::status_for_error(&error), ExitStatus::Failure);
+        let message = format!("{error:#}");
+        assert!(
+            message.contains(
+                "DetectStackDrift answered HTTP 500 InternalFailure on each of 4 attempts"
+            ),
+            "{message}"
+        );
+        assert!(!text.contains("In sync"), "{text}");
+        assert!(!text.contains("not available at this endpoint"), "{text}");
+        assert_eq!(failing.num_calls(), 4);
+    }
+
     #[tokio::test]
     async fn a_time_out_is_exit_1() {
         let detect = detect();

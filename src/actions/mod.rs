@@ -143,6 +143,14 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     result
 }
 
+/// Run AWS action `ctx.options.action` with `aws` rather than clients of its own, after the same
+/// account check, without the deadline and Ctrl-C handling of [`run`]: for tests whose clients
+/// answer partly from mocks (what no emulator does) and partly from an emulator.
+pub async fn run_with_clients(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
+    verify_account(ctx, aws).await?;
+    run_action(ctx, aws).await
+}
+
 /// The one `match` from an AWS action to its code.
 async fn run_action(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
     match ctx.options.action {

@@ -27,6 +27,7 @@ use super::engine;
 use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::cfn::{self, Poller, StackInfo, StackStatus};
 use crate::aws::empty::{self, Counters, EmptySettings, KeyFailure};
+use crate::aws::error::Backoff;
 use crate::aws::{AwsClients, DEPLOYMENT_TAG, live};
 use crate::exit::Refusal;
 use crate::naming::Deployment;
@@ -45,7 +46,18 @@ pub(super) struct TearDownSettings {
     /// Waiting for the stack deletion (`--timeout`).
     pub stack: Poller,
     pub empty: EmptySettings,
+    /// Re-checking the final "stack and bucket both gone" (see [`GONE_RECHECK`]).
+    pub gone_recheck: Backoff,
 }
+
+/// How long tear-down's last step waits for a deleted bucket to stop answering: S3 may still
+/// answer HeadBucket 200 for a deleted bucket for a few seconds. Four looks, 1 s, 2 s and 4 s
+/// apart (7 s in all), before something counts as left behind.
+pub(super) const GONE_RECHECK: Backoff = Backoff {
+    attempts: 4,
+    first_delay: Duration::from_secs(1),
+    max_delay: Duration::from_secs(4),
+};
 
 impl TearDownSettings {
     /// The production schedule: `--timeout` for the stack deletion, default emptying.
@@ -54,6 +66,7 @@ impl TearDownSettings {
             force,
             stack: Poller::stack(timeout),
             empty: EmptySettings::default(),
+            gone_recheck: GONE_RECHECK,
         }
     }
 }
@@ -193,8 +206,8 @@ pub(super) async fn tear_down(
     }
 
     // Confirm: both must be gone now.
-    let stack_left = live_stack(aws, &deployment.stack_name).await?;
-    let bucket_left = live::bucket_exists(&aws.s3, &bucket).await?;
+    let (stack_left, bucket_left) =
+        left_behind(aws, &deployment.stack_name, &bucket, settings.gone_recheck).await?;
     if stack_left.is_some() || bucket_left {
         let mut left = Vec::new();
         if let Some(stack) = stack_left {
@@ -204,12 +217,38 @@ pub(super) async fn tear_down(
             left.push(format!("bucket {bucket}"));
         }
         bail!(
-            "tear-down finished but {} still exist(s); rerun the same command, and if it stays, check it in the AWS console",
-            left.join(" and ")
+            "tear-down finished but {} still exist(s) after looking again for {} s (S3 can still answer for a bucket deleted a moment ago); rerun the same command, and if it stays, check it in the AWS console",
+            left.join(" and "),
+            (1..settings.gone_recheck.attempts.max(1))
+                .map(|attempt| settings.gone_recheck.delay_after(attempt))
+                .sum::<Duration>()
+                .as_secs()
         );
     }
     result.elapsed_ms = started.elapsed().as_millis();
     Ok(result)
+}
+
+/// The stack and whether the bucket are still there. What is still seen is looked at again on
+/// `recheck` (tokio time, so paused test time drives it): S3 is eventually consistent and may
+/// answer HeadBucket 200 for a bucket deleted a moment ago.
+async fn left_behind(
+    aws: &AwsClients,
+    stack_name: &str,
+    bucket: &str,
+    recheck: Backoff,
+) -> anyhow::Result<(Option<StackInfo>, bool)> {
+    let attempts = recheck.attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let stack_left = live_stack(aws, stack_name).await?;
+        let bucket_left = live::bucket_exists(&aws.s3, bucket).await?;
+        if (stack_left.is_none() && !bucket_left) || attempt >= attempts {
+            return Ok((stack_left, bucket_left));
+        }
+        tokio::time::sleep(recheck.delay_after(attempt)).await;
+        attempt += 1;
+    }
 }
 
 /// Whether `error` is S3's `NoSuchBucket`: the bucket is gone.
@@ -518,3 +557,6 @@ fn print_summary(out: &mut Output, result: &TearDownResult) {
     ));
     out.result(elapsed_line(result.elapsed_ms));
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,9 +3,11 @@
 //! for the resources that were modified or deleted.
 //!
 //! Every way detection can end is a normal outcome ([`StackDriftOutcome`]), not an error: the
-//! caller still runs its live checks and decides the exit code. That includes an endpoint that does
-//! not implement the API at all (local emulators answer HTTP 500/501), which is reported as
-//! [`StackDriftOutcome::Unavailable`]. Only a failing AWS call is an `Err`.
+//! caller still runs its live checks and decides the exit code. That includes an endpoint that says
+//! plainly that it does not implement the API (HTTP 501, or the error code `NotImplemented`: local
+//! emulators), which is reported as [`StackDriftOutcome::Unavailable`]. Anything else that fails is
+//! an `Err`: an HTTP 500 (`InternalFailure`) is AWS failing this once, not a missing feature, so it
+//! is retried on [`DETECT_RETRY`] and then reported, never taken for "no drift detection here".
 
 use std::time::Duration;
 
@@ -17,14 +19,17 @@ use aws_sdk_cloudformation::types::{StackDriftDetectionStatus, StackResourceDrif
 use serde::Serialize;
 
 use super::cfn::Poller;
-use super::error::{code, describe};
+use super::error::{Backoff, code, describe, is_retryable_code};
 
-/// How DetectStackDrift itself is retried. An endpoint without drift detection answers HTTP 500,
-/// which the SDK treats as transient; the client's eight attempts with full backoff would stall
-/// check-drift for a minute before saying "not available". Three quick attempts still ride out a
-/// real transient failure or throttling burst.
-const DETECT_ATTEMPTS: u32 = 3;
-const DETECT_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// How DetectStackDrift is retried when AWS fails it (HTTP 5xx, `InternalFailure`, throttling):
+/// four attempts, 1 s, 2 s and 4 s apart, so a passing fault costs seconds and a lasting one ends
+/// check-drift within about ten. The SDK's own retries are off for this call, so this is the only
+/// schedule.
+pub const DETECT_RETRY: Backoff = Backoff {
+    attempts: 4,
+    first_delay: Duration::from_secs(1),
+    max_delay: Duration::from_secs(4),
+};
 
 /// One property of a resource that differs from its template (`PropertyDifferences`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -104,33 +109,10 @@ pub async fn detect_stack_drift(
     stack: &str,
     poller: Poller,
 ) -> anyhow::Result<StackDriftOutcome> {
-    let started = cfn
-        .detect_stack_drift()
-        .stack_name(stack)
-        .customize()
-        .config_override(
-            aws_sdk_cloudformation::config::Builder::default().retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(DETECT_ATTEMPTS)
-                    .with_initial_backoff(DETECT_INITIAL_BACKOFF),
-            ),
-        )
-        .send()
-        .await;
-    let detection_id = match started {
-        Ok(output) => output
-            .stack_drift_detection_id()
-            .unwrap_or_default()
-            .to_owned(),
-        Err(error) if is_unavailable(&error) => {
-            return Ok(StackDriftOutcome::Unavailable {
-                reason: unavailable_reason(&error),
-            });
-        }
-        Err(error) => {
-            return Err(describe(error))
-                .with_context(|| format!("starting drift detection of stack {stack}"));
-        }
+    let detection_id = start_detection(cfn, stack, DETECT_RETRY).await?;
+    let detection_id = match detection_id {
+        Started::Id(id) => id,
+        Started::Unavailable(reason) => return Ok(StackDriftOutcome::Unavailable { reason }),
     };
 
     let mut clock = poller.start();
@@ -221,25 +203,85 @@ async fn resource_drifts(cfn: &Client, stack: &str) -> anyhow::Result<Vec<Resour
     Ok(resources)
 }
 
-/// Whether an error means "this endpoint has no drift detection": HTTP 501, or HTTP 500 that is
-/// `NotImplemented`/`InternalFailure` or not an AWS error document at all (an emulator's HTML
-/// error page).
-fn is_unavailable<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
-    let status = error.raw_response().map(|r| r.status().as_u16());
-    match status {
-        Some(501) => true,
-        Some(500) => matches!(
-            code(error),
-            None | Some("NotImplemented" | "InternalFailure")
-        ),
-        _ => false,
-    }
+/// How DetectStackDrift answered.
+enum Started {
+    Id(String),
+    /// The endpoint said it does not implement drift detection.
+    Unavailable(String),
 }
 
-fn unavailable_reason<E: ProvideErrorMetadata>(error: &SdkError<E>) -> String {
-    let status = error.raw_response().map_or(0, |r| r.status().as_u16());
+/// DetectStackDrift, retried on `retry` while AWS fails it ([`is_transient`]). A clear "not
+/// implemented" is [`Started::Unavailable`]; any other error, or a failure that outlasts the
+/// retries, is an `Err` that names the call and what to do.
+async fn start_detection(cfn: &Client, stack: &str, retry: Backoff) -> anyhow::Result<Started> {
+    let attempts = retry.attempts.max(1);
+    for attempt in 1..=attempts {
+        let started = cfn
+            .detect_stack_drift()
+            .stack_name(stack)
+            .customize()
+            .config_override(
+                aws_sdk_cloudformation::config::Builder::default()
+                    .retry_config(RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        let error = match started {
+            Ok(output) => {
+                return Ok(Started::Id(
+                    output
+                        .stack_drift_detection_id()
+                        .unwrap_or_default()
+                        .to_owned(),
+                ));
+            }
+            Err(error) if is_unavailable(&error) => {
+                return Ok(Started::Unavailable(answer(&error)));
+            }
+            Err(error) => error,
+        };
+        if !is_transient(&error) {
+            return Err(describe(error))
+                .with_context(|| format!("starting drift detection of stack {stack}"));
+        }
+        if attempt == attempts {
+            let answered = answer(&error);
+            return Err(describe(error)).with_context(|| {
+                format!(
+                    "CloudFormation drift detection of stack {stack} could not be started: {answered} on each of {attempts} attempts. That is a failure inside AWS, not a sign of drift, and the stack was not compared with its template; rerun check-drift in a few minutes (the AWS Health Dashboard shows whether CloudFormation has an outage in the region)"
+                )
+            });
+        }
+        super::cfn::sleep(retry.delay_after(attempt)).await;
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// Whether an error means "this endpoint has no drift detection": HTTP 501 Not Implemented
+/// (whatever the code: LocalStack says `InternalFailure`), or the error code `NotImplemented`.
+/// An HTTP 500 is not: AWS answers it (`InternalFailure`) when a call fails on its side.
+fn is_unavailable<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    status == Some(501) || code(error) == Some("NotImplemented")
+}
+
+/// Whether AWS answered that it failed the call this time: a server error (HTTP 5xx other than
+/// 501), `InternalFailure`, or throttling. (An endpoint that cannot be reached, or credentials
+/// that do not load, are described as such at once by [`describe`].)
+fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
+    let status = error.raw_response().map(|r| r.status().as_u16());
+    status.is_some_and(|s| (500..600).contains(&s))
+        || code(error).is_some_and(|c| c == "InternalFailure" || is_retryable_code(c))
+}
+
+/// "DetectStackDrift answered HTTP 501 NotImplemented", for the messages.
+fn answer<E: ProvideErrorMetadata>(error: &SdkError<E>) -> String {
+    let status = error.raw_response().map_or_else(
+        || "no HTTP status".to_owned(),
+        |r| format!("HTTP {}", r.status().as_u16()),
+    );
     match code(error) {
-        Some(code) => format!("DetectStackDrift answered HTTP {status} {code}"),
-        None => format!("DetectStackDrift answered HTTP {status}"),
+        Some(code) => format!("DetectStackDrift answered {status} {code}"),
+        None => format!("DetectStackDrift answered {status}"),
     }
 }

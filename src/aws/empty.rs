@@ -477,11 +477,37 @@ pub async fn lock_reason(s3: &Client, bucket: &str, failure: &KeyFailure) -> Str
     }
 }
 
-/// DeleteBucket. A bucket that is already gone is fine (idempotent).
+/// DeleteBucket. A bucket that is already gone is fine (idempotent). S3's 409 `OperationAborted`
+/// ("A conflicting conditional operation is currently in progress against this resource") means
+/// another operation on the bucket (often its own deletion, still settling) has not finished: the
+/// call is retried on [`Backoff::BULK`], then fails saying so.
 pub async fn delete_bucket(s3: &Client, bucket: &str) -> anyhow::Result<()> {
-    match s3.delete_bucket().bucket(bucket).send().await {
-        Ok(_) => Ok(()),
-        Err(error) if code(&error) == Some("NoSuchBucket") => Ok(()),
-        Err(error) => Err(describe(error)).with_context(|| format!("deleting bucket {bucket}")),
-    }
+    delete_bucket_with(s3, bucket, Backoff::BULK).await
 }
+
+/// [`delete_bucket`] with another retry schedule (tests).
+pub async fn delete_bucket_with(s3: &Client, bucket: &str, retry: Backoff) -> anyhow::Result<()> {
+    let attempts = retry.attempts.max(1);
+    for attempt in 1..=attempts {
+        match s3.delete_bucket().bucket(bucket).send().await {
+            Ok(_) => return Ok(()),
+            Err(error) if code(&error) == Some("NoSuchBucket") => return Ok(()),
+            Err(error) if code(&error) == Some(OPERATION_ABORTED) && attempt < attempts => {}
+            Err(error) if code(&error) == Some(OPERATION_ABORTED) => {
+                return Err(describe(error)).with_context(|| {
+                    format!(
+                        "deleting bucket {bucket}: S3 is still busy with another operation on it (409 OperationAborted, on each of {attempts} attempts), usually a deletion or creation of the same name that has not settled yet. It settles after a short while (minutes, rarely up to an hour): rerun the same command then"
+                    )
+                });
+            }
+            Err(error) => {
+                return Err(describe(error)).with_context(|| format!("deleting bucket {bucket}"));
+            }
+        }
+        super::cfn::sleep(retry.delay_after(attempt)).await;
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// S3's answer while a conflicting operation on the same bucket name is still in progress.
+pub const OPERATION_ABORTED: &str = "OperationAborted";

@@ -561,6 +561,30 @@ pub async fn execute_and_watch(
             aws.region
         );
     }
+    // S3's 409 OperationAborted: the name was deleted a moment ago and S3 has not let go of it.
+    // Retrying here would mean deleting and recreating the stack for as long as S3 takes (minutes,
+    // rarely an hour), so the run stops and says when and how to resume.
+    let failures = cursor.failures();
+    let name_settling = failures.iter().find(|event| {
+        event.resource_type == "AWS::S3::Bucket"
+            && event.reason.as_deref().is_some_and(|r| {
+                r.contains(crate::aws::empty::OPERATION_ABORTED)
+                    || r.contains("conflicting conditional operation is currently in progress")
+            })
+    });
+    if let Some(event) = name_settling
+        && handle.kind == ChangeSetKind::Create
+    {
+        bail!(
+            "deploying stack {stack_name} failed: it is now {}, because S3 would not create bucket {} yet (409 OperationAborted: a bucket of this name was deleted a short while ago and S3 is still finishing that). Nothing was created that holds data. The name becomes available again after a short while (usually minutes, rarely up to an hour): rerun the same command with --force then; the rolled-back stack is deleted and created again",
+            stack.status_name,
+            event
+                .physical_id
+                .as_deref()
+                .filter(|id| !id.is_empty())
+                .unwrap_or(&event.logical_id),
+        );
+    }
     let next = match stack.status {
         StackStatus::RollbackComplete => {
             "fix the cause above, then rerun with --force: the rolled-back stack is deleted and created again"

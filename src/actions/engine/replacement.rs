@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use serde_yaml::Value;
 
 use crate::aws::AwsClients;
-use crate::aws::cfn::{self, ChangeSetDetails, ChangeSetKind};
+use crate::aws::cfn::{
+    self, ChangeAction, ChangeSetDetails, ChangeSetKind, Replacement, ResourceChange,
+};
 use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::template::{self, yaml};
@@ -27,13 +29,13 @@ pub async fn refuse_bucket_replacement(
     if let Some(change) = details
         .changes
         .iter()
-        .find(|c| c.logical_id == template::BUCKET && c.is_destructive())
+        .find(|c| c.logical_id == template::BUCKET && may_replace_or_remove(c))
     {
         let current = change
             .physical_id
             .as_deref()
             .unwrap_or("the current bucket");
-        return Err(refusal(deployment, current).into());
+        return Err(refusal(deployment, current, &verdict(change)).into());
     }
     if details.handle.kind != ChangeSetKind::Update {
         return Ok(());
@@ -58,13 +60,68 @@ pub async fn refuse_bucket_replacement(
         return Ok(());
     }
     let current = yaml::show(old_name.as_ref());
-    Err(refusal(deployment, current.trim_matches('"')).into())
+    let why = format!("new bucket name: {}", deployment.bucket_name);
+    Err(refusal(deployment, current.trim_matches('"'), &why).into())
 }
 
-fn refusal(deployment: &Deployment, current: &str) -> Refusal {
+/// Whether a change to the bucket may replace or remove it. Fails closed: besides a removal and a
+/// `Replacement` of `True` or `Conditional`, an action CloudFormation cannot determine yet
+/// (`Dynamic`) or does not name as this version knows it, and any changed property that
+/// `RequiresRecreation` (`Always`, `Conditionally`) count, whatever `Replacement` says.
+fn may_replace_or_remove(change: &ResourceChange) -> bool {
+    change.is_destructive()
+        || matches!(
+            change.action,
+            ChangeAction::Dynamic | ChangeAction::Other(_)
+        )
+        || change.details.iter().any(|detail| {
+            matches!(
+                detail.requires_recreation.as_deref(),
+                Some("Always" | "Conditionally")
+            )
+        })
+}
+
+/// What the change set says about the bucket, for the refusal: `the change set says Modify,
+/// Replacement True (ObjectLockEnabled requires recreation: Always)`.
+fn verdict(change: &ResourceChange) -> String {
+    let action = match &change.action {
+        ChangeAction::Add => "Add",
+        ChangeAction::Modify => "Modify",
+        ChangeAction::Remove => "Remove",
+        ChangeAction::Import => "Import",
+        ChangeAction::Dynamic => "Dynamic (not yet determined)",
+        ChangeAction::Other(name) => name.as_str(),
+    };
+    let mut verdict = format!("the change set says {action}");
+    match change.replacement {
+        Some(Replacement::Yes) => verdict.push_str(", Replacement True"),
+        Some(Replacement::Conditional) => verdict.push_str(", Replacement Conditional"),
+        Some(Replacement::No) | None => {}
+    }
+    let recreated: Vec<String> = change
+        .details
+        .iter()
+        .filter_map(|d| {
+            let recreation = d.requires_recreation.as_deref()?;
+            matches!(recreation, "Always" | "Conditionally").then(|| {
+                format!(
+                    "{} requires recreation: {recreation}",
+                    d.name.as_deref().unwrap_or("a property")
+                )
+            })
+        })
+        .collect();
+    if !recreated.is_empty() {
+        verdict = format!("{verdict} ({})", recreated.join(", "));
+    }
+    verdict
+}
+
+fn refusal(deployment: &Deployment, current: &str, why: &str) -> Refusal {
     Refusal(format!(
-        "this change would replace or remove bucket {current} of stack {} (new bucket name: {}); s3-provisioner never replaces a bucket, because the data would stay behind in the old one. Nothing was changed. Check --config and --solution (a dedicated-bucket config needs its solution), or move the data and use --action tear-down first",
-        deployment.stack_name, deployment.bucket_name
+        "this change would replace or remove bucket {current} of stack {} ({why}); s3-provisioner never replaces a bucket, because the data would stay behind in the old one. Nothing was changed. Check --config and --solution (a dedicated-bucket config needs its solution), or move the data and use --action tear-down first",
+        deployment.stack_name
     ))
 }
 

@@ -307,11 +307,21 @@ fn resource_change(change: &sdk::Change) -> Option<ResourceChange> {
         Some(other) => ChangeAction::Other(other.as_str().to_owned()),
         None => ChangeAction::Other("UNKNOWN".to_owned()),
     };
+    // A value this version does not know is taken as "may replace": it is read to guard data.
     let replacement = rc.replacement().map(|r| match r {
         sdk::Replacement::True => Replacement::Yes,
-        sdk::Replacement::Conditional => Replacement::Conditional,
-        _ => Replacement::No,
+        sdk::Replacement::False => Replacement::No,
+        _ => Replacement::Conditional,
     });
+    // `PolicyAction: ReplaceAnd…` says "replaced" even where `Replacement` is missing.
+    let replacement = match rc.policy_action() {
+        Some(
+            sdk::PolicyAction::ReplaceAndDelete
+            | sdk::PolicyAction::ReplaceAndRetain
+            | sdk::PolicyAction::ReplaceAndSnapshot,
+        ) => Some(Replacement::Yes),
+        _ => replacement,
+    };
     let details = rc
         .details()
         .iter()
