@@ -149,6 +149,7 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         keep: false,
         test_id: None,
         keep_reports: 0,
+        role: None,
     }
 }
 

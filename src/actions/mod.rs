@@ -65,6 +65,8 @@ pub struct RunOptions {
     pub test_id: Option<String>,
     /// How many report pairs of this deployment and action to keep (0: all).
     pub keep_reports: usize,
+    /// `--role-name` (with `--external-id`): the role each config's account is worked in.
+    pub role: Option<crate::aws::role::RoleSpec>,
 }
 
 /// What one action works with.
@@ -118,6 +120,15 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     let aws = AwsClients::connect(&AwsOptions {
         region: ctx.config.environment.region.clone(),
         profile: ctx.options.profile.clone(),
+        role: ctx
+            .options
+            .role
+            .as_ref()
+            .map(|spec| crate::aws::AssumedRole {
+                spec: spec.clone(),
+                account_id: ctx.config.client.account_id.clone(),
+                deployment: ctx.deployment.name.clone(),
+            }),
     })
     .await?;
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);
@@ -211,6 +222,12 @@ pub fn rerun_command(ctx: &Ctx<'_>) -> String {
     }
     if let Some(profile) = &ctx.options.profile {
         let _ = write!(command, " --profile {}", shell_word(profile));
+    }
+    if let Some(role) = &ctx.options.role {
+        let _ = write!(command, " --role-name {}", shell_word(&role.name));
+        if let Some(id) = &role.external_id {
+            let _ = write!(command, " --external-id {}", shell_word(id));
+        }
     }
     if ctx.options.force {
         command.push_str(" --force");
