@@ -134,6 +134,20 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);
     let reason = {
         let work = std::pin::pin!(async {
+            if matches!(
+                ctx.options.action,
+                Action::PrepMaster | Action::CreateBucket
+            ) {
+                // Both reads at once: the stack lookup changes nothing, and nothing that does
+                // runs before the account check has passed.
+                let stack_name = ctx.deployment.stack_name.clone();
+                let (verified, existing) = tokio::join!(
+                    verify_account(ctx, &aws),
+                    crate::aws::cfn::describe_stack(&aws.cfn, &stack_name)
+                );
+                verified?;
+                return deploy::run(ctx, &aws, existing?).await;
+            }
             verify_account(ctx, &aws).await?;
             run_action(ctx, &aws).await
         });
@@ -151,7 +165,11 @@ async fn run_action(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outco
         Action::ShowChanges => show_changes::run(ctx, aws).await,
         Action::CheckDrift => check_drift::run(ctx, aws).await,
         Action::UploadTemplate => upload_template::run(ctx, aws).await,
-        Action::PrepMaster | Action::CreateBucket => deploy::run(ctx, aws).await,
+        Action::PrepMaster | Action::CreateBucket => {
+            let existing =
+                crate::aws::cfn::describe_stack(&aws.cfn, &ctx.deployment.stack_name).await?;
+            deploy::run(ctx, aws, existing).await
+        }
         Action::DeploySolution => deploy_solution::run(ctx, aws).await,
         Action::TestDeploy => test_deploy::run(ctx, aws).await,
         Action::TearDown => tear_down::run(ctx, aws).await,
