@@ -106,6 +106,31 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
 
+    /// Fleet runs: run only the K-th of N parts of the configs selected (1 ≤ K ≤ N), the same
+    /// part on every machine, so N machines can share a fleet (see docs/fleets.md).
+    #[arg(long, value_name = "K/N", value_parser = clap::value_parser!(crate::shard::Shard))]
+    pub shard: Option<crate::shard::Shard>,
+
+    /// For each config, work as IAM role NAME in the config's account
+    /// (arn:aws:iam::ACCOUNT:role/NAME), assumed once per account from the base credentials.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "S3P_ROLE_NAME",
+        hide_env_values = true
+    )]
+    pub role_name: Option<String>,
+
+    /// The external id the role's trust policy requires (with --role-name).
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "S3P_EXTERNAL_ID",
+        requires = "role_name",
+        hide_env_values = true
+    )]
+    pub external_id: Option<String>,
+
     /// show-changes: exit 3 when changes are pending.
     #[arg(long)]
     pub detailed_exitcode: bool,

@@ -150,6 +150,7 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         revert_drift: false,
         test_id: None,
         keep_reports: 0,
+        role: None,
     }
 }
 

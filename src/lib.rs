@@ -20,6 +20,7 @@ pub mod naming;
 pub mod output;
 pub mod policy;
 pub mod report;
+pub mod shard;
 pub mod stop;
 pub mod template;
 
@@ -49,7 +50,18 @@ pub const RESULT_FORMAT_VERSION: u32 = 1;
 /// Run the command line: one config, or a fleet of them. Never panics on bad input; every
 /// failure is reported on stderr (and in the report) and becomes the returned exit status.
 pub async fn run(cli: Cli) -> ExitStatus {
-    let options = run_options(&cli, stop::Interrupts::install(output::notice));
+    run_with_roles(cli, aws::role::RoleCache::new()).await
+}
+
+/// [`run`] with the cache that `--role-name` assumes roles through (tests pass one whose STS
+/// answers come from mocks).
+pub async fn run_with_roles(cli: Cli, roles: aws::role::RoleCache) -> ExitStatus {
+    let mut options = run_options(&cli, stop::Interrupts::install(output::notice));
+    options.role = cli.role_name.clone().map(|name| aws::role::RoleSpec {
+        name,
+        external_id: cli.external_id.clone(),
+        cache: roles,
+    });
     let settings = OutputSettings {
         format: cli.output,
         no_color: cli.no_color,
@@ -68,10 +80,27 @@ pub async fn run(cli: Cli) -> ExitStatus {
             return ExitStatus::Usage;
         }
     };
+    let configs = match cli.shard {
+        Some(shard) => {
+            let selected = configs.len();
+            let part = shard.select(configs, &options.dirs.configs);
+            Output::to_terminal(settings).info(
+                format!(
+                    "shard {shard}: {} of the {selected} config(s) selected",
+                    part.len()
+                ),
+                &[],
+            );
+            part
+        }
+        None => configs,
+    };
     // The output's shape follows how configs were asked for, not how many matched: a glob or a
-    // repeated --config is a fleet run (a summary, `{"runs": [...]}`) even when it finds one file.
+    // repeated --config is a fleet run (a summary, `{"runs": [...]}`) even when it finds one file,
+    // and so is every sharded run.
     if let ([spec], [config]) = (cli.config.as_slice(), configs.as_slice())
         && !is_glob(spec)
+        && cli.shard.is_none()
     {
         let mut out = Output::to_terminal(settings);
         let record = run_one(config, &options, &mut out).await;
@@ -106,6 +135,7 @@ fn run_options(cli: &Cli, interrupts: stop::Interrupts) -> RunOptions {
         revert_drift: cli.revert_drift,
         test_id: cli.test_id.clone(),
         keep_reports: cli.keep_reports,
+        role: None,
     }
 }
 

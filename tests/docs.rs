@@ -174,3 +174,75 @@ fn readme_and_docs_point_only_inside_the_repository() {
         }
     }
 }
+
+/// The tool's command lines in a doc: every `s3-provisioner …` (binary, `exec` in a shell, or the
+/// image's arguments after `s3-provisioner:latest`) in its fenced blocks, continuation lines and
+/// YAML folded lines joined, as argument lists (quotes removed; a shell expansion such as
+/// `$((JOB_COMPLETION_INDEX + 1))/4` or `${{ matrix.shard }}/4` stands for its value, `1/4`).
+fn tool_commands(doc: &str) -> Vec<Vec<String>> {
+    let mut commands = Vec::new();
+    let mut in_block = false;
+    let mut joined = String::new();
+    for line in doc.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let line = line.split(" # ").next().unwrap_or(line).trim();
+        joined.push(' ');
+        joined.push_str(line.trim_end_matches('\\'));
+        let continues = line.ends_with('\\')
+            || (joined.contains("s3-provisioner --config") && line.ends_with("--force"));
+        if continues {
+            continue;
+        }
+        let text = std::mem::take(&mut joined)
+            .replace("$((JOB_COMPLETION_INDEX + 1))", "1")
+            .replace("$((AWS_BATCH_JOB_ARRAY_INDEX + 1))", "1")
+            .replace("${{ matrix.shard }}", "1");
+        let image = text
+            .find("s3-provisioner:latest ")
+            .map(|at| &text[at + "s3-provisioner:latest ".len()..]);
+        let binary = || {
+            let line = text.trim_start();
+            let line = line.strip_prefix("exec ").unwrap_or(line);
+            line.strip_prefix("s3-provisioner ")
+                .filter(|rest| rest.starts_with("--"))
+        };
+        let Some(rest) = image.or_else(binary) else {
+            continue;
+        };
+        let mut args = vec!["s3-provisioner".to_owned()];
+        args.extend(
+            rest.split_whitespace()
+                .map(|word| word.trim_matches('\'').to_owned()),
+        );
+        commands.push(args);
+    }
+    commands
+}
+
+#[test]
+fn every_command_of_the_fleets_guide_parses() {
+    let doc = read("docs/fleets.md");
+    let commands = tool_commands(&doc);
+    assert!(commands.len() >= 6, "found {commands:?}");
+    let mut shards = 0;
+    for args in &commands {
+        let parsed = s3_provisioner::cli::parse_from(args.clone());
+        let Ok(s3_provisioner::cli::Invocation::Run(cli)) = parsed else {
+            panic!(
+                "docs/fleets.md: `{}` does not parse: {parsed:?}",
+                args.join(" ")
+            );
+        };
+        shards += usize::from(cli.shard.is_some());
+    }
+    assert!(
+        shards >= 4,
+        "the Indexed Job, docker run, Batch and CI commands shard"
+    );
+}

@@ -43,6 +43,8 @@ fn options(work: &Workdir) -> RunOptions {
         keep: false,
         test_id: None,
         keep_reports: 0,
+        revert_drift: false,
+        role: None,
     }
 }
 

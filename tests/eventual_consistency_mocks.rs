@@ -230,6 +230,7 @@ async fn a_bucket_name_still_settling_after_its_deletion_says_when_and_how_to_re
         template_body: "Resources: {}\n",
         tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
         force: true,
+        revert_drift: false,
     };
     let (mut out, captured) = Output::captured(OutputSettings {
         format: OutputFormat::Text,

@@ -109,6 +109,7 @@ fn request() -> DeployRequest<'static> {
         template_body: TEMPLATE,
         tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
         force: true,
+        revert_drift: false,
     }
 }
 

@@ -34,8 +34,13 @@ pub struct DeployResult {
     pub elapsed_ms: u128,
 }
 
-/// Run prep-master or create-bucket for `ctx.deployment`.
-pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
+/// Run prep-master or create-bucket for `ctx.deployment`; `existing` is the deployment's stack
+/// as the caller described it (at the same time as the account check).
+pub async fn run(
+    ctx: &mut Ctx<'_>,
+    aws: &AwsClients,
+    existing: Option<cfn::StackInfo>,
+) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let deployment = ctx.deployment;
     let template_body = template::render(ctx.config, deployment)?;
@@ -49,15 +54,16 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
         revert_drift: ctx.options.revert_drift,
     };
     // Boxed: the engine's state machine is a large future.
-    let deployed = Box::pin(engine::deploy(
-        ctx.out,
-        aws,
-        &request,
-        Waits::for_timeout(ctx.options.timeout),
-    ))
-    .await?;
+    let waits = Waits::for_timeout(ctx.options.timeout);
+    let deployed = Box::pin(engine::deploy_from(ctx.out, aws, &request, waits, existing)).await?;
     let bucket = bucket_of(&deployed, &deployment.bucket_name);
-    let markers = create_markers(ctx, aws, &bucket, &deployment.solution).await?;
+    // A bucket this run's stack just created holds no marker yet: no listing needed (the puts
+    // are conditional, so a marker someone made meanwhile is still never overwritten).
+    let new_bucket = matches!(
+        deployed.action,
+        StackAction::Created | StackAction::Recreated
+    );
+    let markers = create_markers_in(ctx, aws, &bucket, &deployment.solution, new_bucket).await?;
     let result = DeployResult {
         stack: deployed.stack_name,
         stack_status: deployed.status,
@@ -90,6 +96,17 @@ pub async fn create_markers(
     bucket: &str,
     solution: &str,
 ) -> anyhow::Result<MarkerReport> {
+    create_markers_in(ctx, aws, bucket, solution, false).await
+}
+
+/// [`create_markers`]; `new_bucket`: the bucket was created by this run, so nothing is listed.
+async fn create_markers_in(
+    ctx: &mut Ctx<'_>,
+    aws: &AwsClients,
+    bucket: &str,
+    solution: &str,
+    new_bucket: bool,
+) -> anyhow::Result<MarkerReport> {
     let keys = blueprint::marker_keys(solution);
     aws.journal.step(format!(
         "creating the folders of {solution} in s3://{bucket}/{}",
@@ -105,14 +122,12 @@ pub async fn create_markers(
         ),
         &[("folders", &keys.len())],
     );
-    let created = s3::create_missing_markers(
-        &aws.s3,
-        bucket,
-        &keys,
-        MARKER_CONCURRENCY,
-        crate::aws::error::Backoff::BULK,
-    )
-    .await;
+    let backoff = crate::aws::error::Backoff::BULK;
+    let created = if new_bucket {
+        s3::put_markers(&aws.s3, bucket, &keys, 0, MARKER_CONCURRENCY, backoff).await
+    } else {
+        s3::create_missing_markers(&aws.s3, bucket, &keys, MARKER_CONCURRENCY, backoff).await
+    };
     if created.is_ok() {
         aws.journal
             .step(format!("finishing {}", ctx.options.action));

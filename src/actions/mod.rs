@@ -68,6 +68,8 @@ pub struct RunOptions {
     pub test_id: Option<String>,
     /// How many report pairs of this deployment and action to keep (0: all).
     pub keep_reports: usize,
+    /// `--role-name` (with `--external-id`): the role each config's account is worked in.
+    pub role: Option<crate::aws::role::RoleSpec>,
 }
 
 /// What one action works with.
@@ -121,11 +123,34 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     let aws = AwsClients::connect(&AwsOptions {
         region: ctx.config.environment.region.clone(),
         profile: ctx.options.profile.clone(),
+        role: ctx
+            .options
+            .role
+            .as_ref()
+            .map(|spec| crate::aws::AssumedRole {
+                spec: spec.clone(),
+                account_id: ctx.config.client.account_id.clone(),
+                deployment: ctx.deployment.name.clone(),
+            }),
     })
     .await?;
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);
     let finished = {
         let work = std::pin::pin!(async {
+            if matches!(
+                ctx.options.action,
+                Action::PrepMaster | Action::CreateBucket
+            ) {
+                // Both reads at once: the stack lookup changes nothing, and nothing that does
+                // runs before the account check has passed.
+                let stack_name = ctx.deployment.stack_name.clone();
+                let (verified, existing) = tokio::join!(
+                    verify_account(ctx, &aws),
+                    crate::aws::cfn::describe_stack(&aws.cfn, &stack_name)
+                );
+                verified?;
+                return deploy::run(ctx, &aws, existing?).await;
+            }
             verify_account(ctx, &aws).await?;
             run_action(ctx, &aws).await
         });
@@ -157,7 +182,11 @@ async fn run_action(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outco
         Action::ShowChanges => show_changes::run(ctx, aws).await,
         Action::CheckDrift => check_drift::run(ctx, aws).await,
         Action::UploadTemplate => upload_template::run(ctx, aws).await,
-        Action::PrepMaster | Action::CreateBucket => deploy::run(ctx, aws).await,
+        Action::PrepMaster | Action::CreateBucket => {
+            let existing =
+                crate::aws::cfn::describe_stack(&aws.cfn, &ctx.deployment.stack_name).await?;
+            deploy::run(ctx, aws, existing).await
+        }
         Action::DeploySolution => deploy_solution::run(ctx, aws).await,
         Action::TestDeploy => test_deploy::run(ctx, aws).await,
         Action::TearDown => tear_down::run(ctx, aws).await,
@@ -231,6 +260,12 @@ pub fn rerun_command(ctx: &Ctx<'_>) -> String {
     }
     if ctx.options.revert_drift {
         command.push_str(" --revert-drift");
+    }
+    if let Some(role) = &ctx.options.role {
+        let _ = write!(command, " --role-name {}", shell_word(&role.name));
+        if let Some(id) = &role.external_id {
+            let _ = write!(command, " --external-id {}", shell_word(id));
+        }
     }
     if ctx.options.force {
         command.push_str(" --force");

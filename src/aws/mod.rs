@@ -30,6 +30,17 @@ pub struct AwsOptions {
     pub region: String,
     /// `--profile`.
     pub profile: Option<String>,
+    /// `--role-name`: work as this role of the config's account (see [`role`]).
+    pub role: Option<AssumedRole>,
+}
+
+/// The role a run works as: the spec from the command line, the config's account and the
+/// deployment (for the role session's name).
+#[derive(Debug, Clone)]
+pub struct AssumedRole {
+    pub spec: role::RoleSpec,
+    pub account_id: String,
+    pub deployment: String,
 }
 
 /// Every client the tool uses, built once from one `SdkConfig` and passed by reference.
@@ -127,7 +138,28 @@ impl AwsClients {
                     .build(),
             );
         }
-        Ok(Self::from_sdk_config(&loader.load().await))
+        let base = loader.load().await;
+        let Some(assumed) = &options.role else {
+            return Ok(Self::from_sdk_config(&base));
+        };
+        let role = assumed.spec.cache.account_role(
+            &assumed.spec,
+            &assumed.account_id,
+            &assumed.deployment,
+            &base,
+        );
+        // Asked here (once per account; later runs of the account get the kept credentials) so
+        // that a role that cannot be assumed fails with its own message, before any client runs.
+        role.credentials().await?;
+        let sdk = base
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    role::RoleCredentials(role),
+                ),
+            )
+            .build();
+        Ok(Self::from_sdk_config(&sdk))
     }
 
     /// Build the clients from an existing `SdkConfig` (tests pass one pointing at moto), with
@@ -251,6 +283,7 @@ pub mod empty;
 pub mod error;
 pub mod journal;
 pub mod live;
+pub mod role;
 pub mod s3;
 
 #[cfg(test)]

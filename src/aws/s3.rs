@@ -191,8 +191,28 @@ pub async fn create_missing_markers(
             existing.insert(ancestor.clone());
         }
     }
-    let missing: Vec<&String> = keys.iter().filter(|k| !existing.contains(*k)).collect();
-    let mut already_present = keys.len() - missing.len();
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|k| !existing.contains(*k))
+        .cloned()
+        .collect();
+    let already_present = keys.len() - missing.len();
+    put_markers(s3, bucket, &missing, already_present, concurrency, backoff).await
+}
+
+/// Put the markers `keys` (conditional puts: one that exists is counted as present, never
+/// overwritten), `concurrency` at once, adding to `already_present` markers known to exist.
+/// Without a listing first: for a bucket this run has just created.
+pub async fn put_markers(
+    s3: &Client,
+    bucket: &str,
+    keys: &[String],
+    mut already_present: usize,
+    concurrency: usize,
+    backoff: Backoff,
+) -> anyhow::Result<MarkerReport> {
+    let missing: Vec<&String> = keys.iter().collect();
+    let total = keys.len() + already_present;
     let results: Vec<(&String, anyhow::Result<MarkerPut>)> = stream::iter(missing)
         .map(|key| async move { (key, put_marker(s3, bucket, key, backoff).await) })
         .buffer_unordered(concurrency.max(1))
@@ -212,7 +232,7 @@ pub async fn create_missing_markers(
         anyhow::bail!(
             "could not create {} of {} folder markers in s3://{bucket} ({} created): {}. Rerun the same command to create the rest",
             failures.len(),
-            keys.len() - already_present,
+            total - already_present,
             created.len(),
             failures.join("; ")
         );

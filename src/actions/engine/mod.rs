@@ -132,10 +132,23 @@ pub async fn deploy(
     request: &DeployRequest<'_>,
     waits: Waits,
 ) -> anyhow::Result<Deployed> {
+    let existing = cfn::describe_stack(&aws.cfn, &request.deployment.stack_name).await?;
+    deploy_from(out, aws, request, waits, existing).await
+}
+
+/// [`deploy`] from a `DescribeStacks` of the deployment's stack made by the caller (at the same
+/// time as the account check, which is read-only too: one round trip less before the first
+/// change).
+pub async fn deploy_from(
+    out: &mut Output,
+    aws: &AwsClients,
+    request: &DeployRequest<'_>,
+    waits: Waits,
+    mut existing: Option<StackInfo>,
+) -> anyhow::Result<Deployed> {
     let deployment = request.deployment;
     let stack_name = deployment.stack_name.as_str();
     let mut recreated = false;
-    let mut existing = cfn::describe_stack(&aws.cfn, stack_name).await?;
     let mut busy_waits = 0;
     while let Some(stack) = &existing {
         ensure_owned(stack, deployment)?;
