@@ -24,7 +24,7 @@ pub mod stop;
 pub mod template;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -202,7 +202,8 @@ struct ErrorDocument {
 /// Run the action for one config file, writing output to `out` and the report pair.
 pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output) -> RunRecord {
     let started = OffsetDateTime::now_utc();
-    let timer = Instant::now();
+    // Tokio's clock, so a run on a paused (simulated) runtime reports its virtual time.
+    let timer = tokio::time::Instant::now();
     let mut warnings = Vec::new();
     let mut deployment = None;
     let mut solution = options

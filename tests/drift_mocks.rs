@@ -1,7 +1,8 @@
 //! CloudFormation drift detection in the states emulators cannot produce, with aws-smithy-mocks:
 //! a DRIFTED stack with property differences (expected and actual values reported), a detection
 //! that fails (DETECTION_FAILED), one that does not finish in time, and an endpoint without the
-//! API. No sleeping: polls use `Poller::immediate`.
+//! API. No real sleeping: the tests run on paused (virtual) tokio time, so the production polling
+//! schedule (`Poller::stack`) and the SDK's retry back-off run in full while the clock only jumps.
 
 use std::time::Duration;
 
@@ -83,7 +84,7 @@ fn resource(logical_id: &str, kind: &str, status: StackResourceDriftStatus) -> S
         .build()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_values() {
     let detect = detect_rule();
     let progress = mock!(Cfn::describe_stack_drift_detection_status)
@@ -137,7 +138,7 @@ async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_value
         .build();
     let client = cfn(&[&detect, &progress, &drifts]);
 
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap();
     let StackDriftOutcome::Completed {
@@ -175,7 +176,7 @@ async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_value
     "#);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn detection_failed_is_reported_as_such() {
     let detect = detect_rule();
     let failed = mock!(Cfn::describe_stack_drift_detection_status).then_output(|| {
@@ -185,7 +186,7 @@ async fn detection_failed_is_reported_as_such() {
         failed
     });
     let client = cfn(&[&detect, &failed]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap();
     assert_eq!(
@@ -200,13 +201,13 @@ async fn detection_failed_is_reported_as_such() {
     assert!(compare::stack_findings(&outcome).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_detection_that_never_finishes_times_out() {
     let detect = detect_rule();
     let busy = mock!(Cfn::describe_stack_drift_detection_status)
         .then_output(|| status(StackDriftDetectionStatus::DetectionInProgress));
     let client = cfn(&[&detect, &busy]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::ZERO))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(
@@ -225,7 +226,7 @@ async fn a_detection_that_never_finishes_times_out() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_endpoint_without_drift_detection_is_unavailable_not_an_error() {
     // What moto answers: an HTML error page with HTTP 500.
     let html = mock!(Cfn::detect_stack_drift)
@@ -237,7 +238,7 @@ async fn an_endpoint_without_drift_detection_is_unavailable_not_an_error() {
         .repeatedly()
         .build();
     let client = cfn(&[&html]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap();
     assert!(
@@ -251,7 +252,7 @@ async fn an_endpoint_without_drift_detection_is_unavailable_not_an_error() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn other_errors_are_errors() {
     let denied = mock!(Cfn::detect_stack_drift)
         .sequence()
@@ -264,7 +265,7 @@ async fn other_errors_are_errors() {
         )
         .build();
     let client = cfn(&[&denied]);
-    let error = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let error = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap_err();
     let text = format!("{error:#}");

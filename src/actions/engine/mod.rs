@@ -33,7 +33,8 @@ use crate::output::{Output, Style};
 
 pub use progress::EventDisplay;
 
-/// How long and how often to poll while deploying (STYLE 12): tests pass [`Waits::immediate`].
+/// How long and how often to poll while deploying (STYLE 12). The waits keep tokio's clock, so
+/// tests run [`Waits::for_timeout`] on paused (virtual) time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Waits {
     /// Waiting for CloudFormation to compute a change set.

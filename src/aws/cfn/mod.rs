@@ -15,20 +15,24 @@ pub use change_set::*;
 pub use events::*;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{self as sdk, TemplateStage};
 use serde::Serialize;
+// Tokio's clock, not the OS's: a paused test runtime (and the fleet simulation) then drives
+// every wait in virtual time.
+use tokio::time::Instant;
 
 use super::error::describe;
 
 /// How often to poll a long-running CloudFormation operation, and for how long (STYLE 12).
 ///
 /// The first poll happens at once; after it the interval starts at `first` and doubles up to
-/// `max_interval`. Waiting gives up after `max_wait` (`--timeout`). Tests pass
-/// [`Poller::immediate`] so no test sleeps.
+/// `max_interval`. Waiting gives up after `max_wait` (`--timeout`). Every pause and deadline is
+/// kept on tokio's clock, so a test (or the fleet simulation) on a paused runtime runs the
+/// production schedule in virtual time; [`Poller::immediate`] polls back to back instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Poller {
     /// Interval after the first (immediate) poll.
@@ -344,6 +348,24 @@ mod tests {
             StackStatus::classify(&sdk::StackStatus::UpdateRollbackInProgress),
             StackStatus::InProgress
         );
+    }
+
+    /// The wait keeps tokio's time, so a paused runtime runs the production schedule in virtual
+    /// time: a minute-long wait is 15 pauses (0.5 + 1 + 2 + 4 s, then 5 s each), not a busy loop
+    /// that an OS clock (which a paused runtime does not move) would never let expire.
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_runs_its_schedule_in_virtual_time() {
+        let started = Instant::now();
+        let mut clock = Poller::stack(Duration::from_mins(1)).start();
+        let mut pauses = 0;
+        while !clock.expired() {
+            clock.pause().await;
+            pauses += 1;
+            assert!(pauses <= 15, "the wait did not expire on the virtual clock");
+        }
+        assert_eq!(pauses, 15);
+        assert_eq!(started.elapsed(), Duration::from_millis(62_500));
+        assert_eq!(clock.waited_secs(), 62);
     }
 
     #[test]
