@@ -149,6 +149,8 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         keep: false,
         test_id: None,
         keep_reports: 0,
+        cfn_limits: crate::aws::cfn::limit::CallLimits::default(),
+        http_client: None,
     }
 }
 

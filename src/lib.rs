@@ -49,7 +49,20 @@ pub const RESULT_FORMAT_VERSION: u32 = 1;
 /// Run the command line: one config, or a fleet of them. Never panics on bad input; every
 /// failure is reported on stderr (and in the report) and becomes the returned exit status.
 pub async fn run(cli: Cli) -> ExitStatus {
-    let options = run_options(&cli, stop::Interrupts::install(output::notice));
+    run_with(cli, None, aws::cfn::limit::CallLimits::default()).await
+}
+
+/// [`run`], with every AWS request answered by `http_client` instead of the network when one is
+/// given, and CloudFormation calls paced by `cfn_limits`: the same code paths, against a
+/// simulated AWS (`examples/fleet_sim.rs`).
+pub async fn run_with(
+    cli: Cli,
+    http_client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
+    cfn_limits: aws::cfn::limit::CallLimits,
+) -> ExitStatus {
+    let mut options = run_options(&cli, stop::Interrupts::install(output::notice));
+    options.http_client = http_client;
+    options.cfn_limits = cfn_limits;
     let settings = OutputSettings {
         format: cli.output,
         no_color: cli.no_color,
@@ -105,6 +118,8 @@ fn run_options(cli: &Cli, interrupts: stop::Interrupts) -> RunOptions {
         keep: cli.keep,
         test_id: cli.test_id.clone(),
         keep_reports: cli.keep_reports,
+        cfn_limits: aws::cfn::limit::CallLimits::default(),
+        http_client: None,
     }
 }
 

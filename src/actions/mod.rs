@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::aws::cfn::limit::CallLimits;
 use crate::aws::{AwsClients, AwsOptions};
 use crate::cli::Action;
 use crate::config::ValidConfig;
@@ -65,6 +68,10 @@ pub struct RunOptions {
     pub test_id: Option<String>,
     /// How many report pairs of this deployment and action to keep (0: all).
     pub keep_reports: usize,
+    /// The CloudFormation call budget of each account, shared by every run of the process.
+    pub cfn_limits: CallLimits,
+    /// Where AWS requests go instead of the network (the fleet simulation); `None` in normal use.
+    pub http_client: Option<SharedHttpClient>,
 }
 
 /// What one action works with.
@@ -118,6 +125,12 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     let aws = AwsClients::connect(&AwsOptions {
         region: ctx.config.environment.region.clone(),
         profile: ctx.options.profile.clone(),
+        cfn_limiter: Some(
+            ctx.options
+                .cfn_limits
+                .for_account(&ctx.config.client.account_id),
+        ),
+        http_client: ctx.options.http_client.clone(),
     })
     .await?;
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);

@@ -266,7 +266,8 @@ pub async fn wait_stack(
             last_status.clone_from(&stack_event.status);
         }
         polls += 1;
-        if ended || polls % DESCRIBE_EVERY == 1 {
+        // Not on the first poll: right after an operation starts the stack is always busy.
+        if ended || polls.is_multiple_of(DESCRIBE_EVERY) {
             cursor.api_calls += 1;
             match describe_stack(cfn, &cursor.stack).await? {
                 None => return Ok(None),

@@ -10,6 +10,7 @@
 
 mod change_set;
 mod events;
+pub mod limit;
 
 pub use change_set::*;
 pub use events::*;
@@ -43,13 +44,17 @@ pub struct Poller {
     pub max_wait: Duration,
 }
 
+/// The longest pause between two polls of a stack operation.
+const STACK_POLL_CAP: Duration = Duration::from_secs(10);
+
 impl Poller {
-    /// Stack operations (SPEC §10): ≈0.5 s at first, backing off to 5 s, so a stack that takes a
-    /// minute costs about 15 polls.
+    /// Stack operations: ≈0.5 s at first, backing off to 10 s, so a stack that takes a minute
+    /// costs about 10 polls (a fleet of 50 such stacks in one account then stays within
+    /// CloudFormation's call budget: `examples/fleet_sim.rs`).
     pub fn stack(max_wait: Duration) -> Self {
         Poller {
             first: Duration::from_millis(500),
-            max_interval: Duration::from_secs(5),
+            max_interval: STACK_POLL_CAP,
             max_wait,
         }
     }
@@ -351,7 +356,7 @@ mod tests {
     }
 
     /// The wait keeps tokio's time, so a paused runtime runs the production schedule in virtual
-    /// time: a minute-long wait is 15 pauses (0.5 + 1 + 2 + 4 s, then 5 s each), not a busy loop
+    /// time: a minute-long wait is 10 pauses (0.5 + 1 + 2 + 4 + 8 s, then 10 s each), not a busy loop
     /// that an OS clock (which a paused runtime does not move) would never let expire.
     #[tokio::test(start_paused = true)]
     async fn a_wait_runs_its_schedule_in_virtual_time() {
@@ -361,11 +366,11 @@ mod tests {
         while !clock.expired() {
             clock.pause().await;
             pauses += 1;
-            assert!(pauses <= 15, "the wait did not expire on the virtual clock");
+            assert!(pauses <= 10, "the wait did not expire on the virtual clock");
         }
-        assert_eq!(pauses, 15);
-        assert_eq!(started.elapsed(), Duration::from_millis(62_500));
-        assert_eq!(clock.waited_secs(), 62);
+        assert_eq!(pauses, 10);
+        assert_eq!(started.elapsed(), Duration::from_millis(65_500));
+        assert_eq!(clock.waited_secs(), 65);
     }
 
     #[test]
@@ -375,7 +380,7 @@ mod tests {
             .take(6)
             .map(|d| u64::try_from(d.as_millis()).unwrap())
             .collect();
-        assert_eq!(intervals, [500, 1000, 2000, 4000, 5000, 5000]);
+        assert_eq!(intervals, [500, 1000, 2000, 4000, 8000, 10_000]);
         assert!(
             Poller::immediate(Duration::from_secs(1))
                 .intervals()
