@@ -151,6 +151,8 @@ pub fn run_options(action: Action, solution: &str, root: &Path) -> RunOptions {
         test_id: None,
         keep_reports: 0,
         role: None,
+        cfn_limits: crate::aws::cfn::limit::CallLimits::default(),
+        http_client: None,
     }
 }
 

@@ -25,7 +25,7 @@ pub mod stop;
 pub mod template;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -50,17 +50,31 @@ pub const RESULT_FORMAT_VERSION: u32 = 1;
 /// Run the command line: one config, or a fleet of them. Never panics on bad input; every
 /// failure is reported on stderr (and in the report) and becomes the returned exit status.
 pub async fn run(cli: Cli) -> ExitStatus {
-    run_with_roles(cli, aws::role::RoleCache::new()).await
+    run_with(cli, Injected::default()).await
 }
 
-/// [`run`] with the cache that `--role-name` assumes roles through (tests pass one whose STS
-/// answers come from mocks).
-pub async fn run_with_roles(cli: Cli, roles: aws::role::RoleCache) -> ExitStatus {
+/// What [`run_with`] uses instead of the real parts, so that tests and the fleet simulation
+/// (`examples/fleet_sim.rs`) run the same code paths against a simulated AWS.
+#[derive(Default)]
+pub struct Injected {
+    /// Answers every AWS request instead of the network.
+    pub http_client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
+    /// Paces CloudFormation calls, one budget per account.
+    pub cfn_limits: aws::cfn::limit::CallLimits,
+    /// The cache `--role-name` assumes roles through (tests pass one whose STS answers come
+    /// from mocks).
+    pub roles: aws::role::RoleCache,
+}
+
+/// [`run`] with the parts `injected` gives.
+pub async fn run_with(cli: Cli, injected: Injected) -> ExitStatus {
     let mut options = run_options(&cli, stop::Interrupts::install(output::notice));
+    options.http_client = injected.http_client;
+    options.cfn_limits = injected.cfn_limits;
     options.role = cli.role_name.clone().map(|name| aws::role::RoleSpec {
         name,
         external_id: cli.external_id.clone(),
-        cache: roles,
+        cache: injected.roles,
     });
     let settings = OutputSettings {
         format: cli.output,
@@ -136,6 +150,8 @@ fn run_options(cli: &Cli, interrupts: stop::Interrupts) -> RunOptions {
         test_id: cli.test_id.clone(),
         keep_reports: cli.keep_reports,
         role: None,
+        cfn_limits: aws::cfn::limit::CallLimits::default(),
+        http_client: None,
     }
 }
 
@@ -233,7 +249,8 @@ struct ErrorDocument {
 /// Run the action for one config file, writing output to `out` and the report pair.
 pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output) -> RunRecord {
     let started = OffsetDateTime::now_utc();
-    let timer = Instant::now();
+    // Tokio's clock, so a run on a paused (simulated) runtime reports its virtual time.
+    let timer = tokio::time::Instant::now();
     let mut warnings = Vec::new();
     let mut deployment = None;
     let mut solution = options

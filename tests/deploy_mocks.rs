@@ -1,7 +1,8 @@
 //! The deployment engine in states an emulator cannot produce, against clients whose responses
 //! come from aws-smithy-mocks: a stack left in ROLLBACK_COMPLETE, an update that fails and rolls
-//! back, throttling, and a bucket name owned by another account. No sleeping: every wait uses
-//! `Waits::immediate`.
+//! back, throttling, and a bucket name owned by another account. No real sleeping: every test runs
+//! on paused (virtual) tokio time, so the production polling and retry schedules run in full
+//! while the clock only jumps.
 
 use std::time::Duration;
 
@@ -50,12 +51,12 @@ fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
     )
 }
 
-/// Standard retries without back-off, so a throttled call is retried at once.
+/// Standard retries with a real back-off (virtual time: it costs the test nothing).
 fn retries() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(4)
-        .with_initial_backoff(Duration::ZERO)
-        .with_max_backoff(Duration::ZERO)
+        .with_initial_backoff(Duration::from_millis(250))
+        .with_max_backoff(Duration::from_secs(5))
 }
 
 fn credentials() -> aws_sdk_sts::config::Credentials {
@@ -135,8 +136,9 @@ fn request(force: bool) -> DeployRequest<'static> {
     }
 }
 
+/// The production schedule, with a 30 s deadline.
 fn waits() -> Waits {
-    Waits::immediate(Duration::from_secs(30))
+    Waits::for_timeout(Duration::from_secs(30))
 }
 
 // --- Responses ---------------------------------------------------------------------------------
@@ -225,7 +227,7 @@ fn ready_change_set(stack_id: &str, action: ChangeAction) -> DescribeChangeSetOu
 
 // --- Tests -------------------------------------------------------------------------------------
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
     let by_name = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .match_requests(|r| r.stack_name() == Some(STACK))
@@ -347,7 +349,7 @@ async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_update_lists_each_failed_resource_with_its_reason() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .sequence()
@@ -420,7 +422,7 @@ async fn a_failed_update_lists_each_failed_resource_with_its_reason() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn throttling_is_retried_until_the_call_succeeds() {
     let throttled = || {
         DescribeStacksError::generic(
@@ -442,7 +444,7 @@ async fn throttling_is_retried_until_the_call_succeeds() {
     assert_eq!(describe.num_calls(), 3);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_bucket_name_owned_by_another_account_is_refused_before_any_change() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_error(missing_stack);
     let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
@@ -466,7 +468,7 @@ async fn a_bucket_name_owned_by_another_account_is_refused_before_any_change() {
     assert_eq!(create_change_set.num_calls(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_change_set_without_changes_is_up_to_date_and_deleted() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)));
@@ -510,7 +512,7 @@ async fn a_change_set_without_changes_is_up_to_date_and_deleted() {
 /// Another run executes its change set between this run's DescribeStacks (REVIEW_IN_PROGRESS)
 /// and its ListChangeSets (now empty, as after an execution): the stack is read again before
 /// it is deleted, so this run updates the other run's deployment instead of deleting it.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_review_stack_executed_by_another_run_meanwhile_is_not_deleted() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .sequence()
@@ -562,7 +564,7 @@ async fn a_review_stack_executed_by_another_run_meanwhile_is_not_deleted() {
     assert_eq!(create_change_set.num_calls(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stack_of_another_deployment_is_refused() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
         let mut foreign = stack(OLD_ID, StackStatus::CreateComplete);
@@ -586,7 +588,7 @@ async fn a_stack_of_another_deployment_is_refused() {
     assert_eq!(create_change_set.num_calls(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn waiting_past_the_timeout_says_the_operation_continues_and_how_to_check_it() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateInProgress)));
@@ -607,7 +609,7 @@ async fn waiting_past_the_timeout_says_the_operation_continues_and_how_to_check_
         &mut out,
         &aws,
         &mut cursor,
-        cfn::Poller::immediate(Duration::ZERO),
+        cfn::Poller::stack(Duration::ZERO),
     )
     .await
     .unwrap_err();
@@ -634,7 +636,7 @@ fn template_naming(name: &str) -> String {
     )
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_bucket_rename_the_change_set_does_not_call_a_replacement_is_refused() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)));

@@ -45,6 +45,8 @@ fn options(work: &Workdir) -> RunOptions {
         keep_reports: 0,
         revert_drift: false,
         role: None,
+        cfn_limits: Default::default(),
+        http_client: None,
     }
 }
 

@@ -1,8 +1,9 @@
 //! CloudFormation drift detection in the states emulators cannot produce, with aws-smithy-mocks:
 //! a DRIFTED stack with property differences (expected and actual values reported), a detection
 //! that fails (DETECTION_FAILED), one that does not finish in time, an endpoint without the API
-//! (HTTP 501), and AWS failing the call (HTTP 500, retried, then an error). No sleeping: polls use
-//! `Poller::immediate`, retries run on paused (virtual) time.
+//! (HTTP 501), and AWS failing the call (HTTP 500, retried, then an error). No real sleeping: the
+//! tests run on paused (virtual) tokio time, so the production polling schedule (`Poller::stack`)
+//! and the retry back-off run in full while the clock only jumps.
 
 use std::time::Duration;
 
@@ -84,7 +85,7 @@ fn resource(logical_id: &str, kind: &str, status: StackResourceDriftStatus) -> S
         .build()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_values() {
     let detect = detect_rule();
     let progress = mock!(Cfn::describe_stack_drift_detection_status)
@@ -138,7 +139,7 @@ async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_value
         .build();
     let client = cfn(&[&detect, &progress, &drifts]);
 
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap();
     let StackDriftOutcome::Completed {
@@ -176,7 +177,7 @@ async fn a_drifted_stack_reports_every_difference_with_expected_and_actual_value
     "#);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn detection_failed_is_reported_as_such() {
     let detect = detect_rule();
     let failed = mock!(Cfn::describe_stack_drift_detection_status).then_output(|| {
@@ -186,7 +187,7 @@ async fn detection_failed_is_reported_as_such() {
         failed
     });
     let client = cfn(&[&detect, &failed]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap();
     assert_eq!(
@@ -201,13 +202,13 @@ async fn detection_failed_is_reported_as_such() {
     assert!(compare::stack_findings(&outcome).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_detection_that_never_finishes_times_out() {
     let detect = detect_rule();
     let busy = mock!(Cfn::describe_stack_drift_detection_status)
         .then_output(|| status(StackDriftDetectionStatus::DetectionInProgress));
     let client = cfn(&[&detect, &busy]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::ZERO))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(
@@ -252,7 +253,7 @@ const FAILED_INSIDE_AWS: [(&str, &str); 2] = [
     ),
 ];
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_endpoint_without_drift_detection_is_unavailable_not_an_error() {
     for (answer, body) in NOT_IMPLEMENTED {
         let not_implemented = mock!(Cfn::detect_stack_drift)
@@ -288,7 +289,7 @@ async fn the_code_not_implemented_is_unavailable_too() {
         )
         .build();
     let client = cfn(&[&not_implemented]);
-    let outcome = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let outcome = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap();
     assert!(
@@ -366,7 +367,7 @@ async fn a_passing_failure_is_retried_and_an_in_sync_stack_is_in_sync() {
     assert!(compare::stack_findings(&outcome).is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn other_errors_are_errors() {
     let denied = mock!(Cfn::detect_stack_drift)
         .sequence()
@@ -379,7 +380,7 @@ async fn other_errors_are_errors() {
         )
         .build();
     let client = cfn(&[&denied]);
-    let error = detect_stack_drift(&client, STACK, Poller::immediate(Duration::from_mins(1)))
+    let error = detect_stack_drift(&client, STACK, Poller::stack(Duration::from_mins(1)))
         .await
         .unwrap_err();
     let text = format!("{error:#}");

@@ -1,10 +1,9 @@
 //! Emptying a bucket in situations an emulator does not produce, with aws-smithy-mocks: keys S3
 //! throttles inside a DeleteObjects answer (retried), a whole request throttled (retried), keys it
-//! refuses (reported with their version), and the listing marker held back across pages. No
-//! sleeping: the retry delays are zero.
+//! refuses (reported with their version), and the listing marker held back across pages. No real
+//! sleeping: the tests run on paused (virtual) tokio time with the production retry delays.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
@@ -39,8 +38,7 @@ fn settings() -> EmptySettings {
     EmptySettings {
         batches_in_flight: 4,
         attempts: 4,
-        first_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
+        ..EmptySettings::default()
     }
 }
 
@@ -101,7 +99,7 @@ async fn empty(client: &S3) -> (s3_provisioner::aws::empty::EmptyReport, usize) 
     (report, batches)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn keys_throttled_inside_the_answer_are_retried() {
     let requests: Requests = Arc::default();
     let seen = Arc::clone(&requests);
@@ -148,7 +146,7 @@ async fn keys_throttled_inside_the_answer_are_retried() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_throttled_request_is_retried_whole() {
     let throttled = mock!(S3::delete_objects)
         .sequence()
@@ -166,7 +164,7 @@ async fn a_throttled_request_is_retried_whole() {
     assert_eq!(throttled.num_calls(), 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn refused_keys_are_reported_with_their_version_and_never_retried() {
     let delete = mock!(S3::delete_objects).then_output(|| {
         DeleteObjectsOutput::builder()
@@ -197,7 +195,7 @@ async fn refused_keys_are_reported_with_their_version_and_never_retried() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn keys_still_throttled_after_every_attempt_are_reported() {
     let delete = mock!(S3::delete_objects).then_output(|| {
         DeleteObjectsOutput::builder()
@@ -218,7 +216,7 @@ async fn keys_still_throttled_after_every_attempt_are_reported() {
     assert_eq!(report.failures[0].code, "SlowDown");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_entry_a_page_ends_with_is_deleted_only_after_the_next_page_was_listed() {
     // Page 1 ends with b.csv/vb1 (the next page's marker); page 2 holds c.csv.
     let list = mock!(S3::list_object_versions).then_compute_output(|req| {

@@ -2,9 +2,9 @@
 //! (create-bucket) stack through the engine, then create the solution's missing folder markers.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use serde::Serialize;
+use tokio::time::Instant;
 
 use super::engine::{self, DeployRequest, Deployed, StackAction, Waits};
 use super::{Ctx, Outcome, elapsed_line};

@@ -2,10 +2,9 @@
 //! Additive and idempotent: it only creates missing markers, never changes the stack, so it
 //! needs no `--force` and can never remove or replace anything.
 
-use std::time::Instant;
-
 use anyhow::bail;
 use serde::Serialize;
+use tokio::time::Instant;
 
 use super::deploy::create_markers;
 use super::engine;

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+use crate::aws::cfn::limit::CallLimits;
 use crate::aws::{AwsClients, AwsOptions};
 use crate::cli::Action;
 use crate::config::ValidConfig;
@@ -70,6 +73,10 @@ pub struct RunOptions {
     pub keep_reports: usize,
     /// `--role-name` (with `--external-id`): the role each config's account is worked in.
     pub role: Option<crate::aws::role::RoleSpec>,
+    /// The CloudFormation call budget of each account, shared by every run of the process.
+    pub cfn_limits: CallLimits,
+    /// Where AWS requests go instead of the network (the fleet simulation); `None` in normal use.
+    pub http_client: Option<SharedHttpClient>,
 }
 
 /// What one action works with.
@@ -132,6 +139,12 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
                 account_id: ctx.config.client.account_id.clone(),
                 deployment: ctx.deployment.name.clone(),
             }),
+        cfn_limiter: Some(
+            ctx.options
+                .cfn_limits
+                .for_account(&ctx.config.client.account_id),
+        ),
+        http_client: ctx.options.http_client.clone(),
     })
     .await?;
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);

@@ -17,11 +17,12 @@
 //! (`DeletionPolicy: Delete`) can only be deleted by CloudFormation once it is empty, and a real
 //! deployment's retained bucket is deleted by the tool afterwards.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+use tokio::time::Instant;
 
 use super::engine;
 use super::{Ctx, Outcome, elapsed_line};

@@ -9,9 +9,8 @@
 //! cannot name it). A failure to clean up is exit 1 naming what was left behind; a failed check is
 //! exit 1 after the cleanup.
 
-use std::time::Instant;
-
 use serde::Serialize;
+use tokio::time::Instant;
 
 use super::check_drift::live_findings;
 use super::deploy::{bucket_of, create_markers};

@@ -32,6 +32,10 @@ pub struct AwsOptions {
     pub profile: Option<String>,
     /// `--role-name`: work as this role of the config's account (see [`role`]).
     pub role: Option<AssumedRole>,
+    /// The account's shared CloudFormation budget (`None`: a budget of its own).
+    pub cfn_limiter: Option<cfn::limit::CallLimiter>,
+    /// Where requests go instead of the network (the fleet simulation).
+    pub http_client: Option<aws_smithy_runtime_api::client::http::SharedHttpClient>,
 }
 
 /// The role a run works as: the spec from the command line, the config's account and the
@@ -138,9 +142,13 @@ impl AwsClients {
                     .build(),
             );
         }
+        if let Some(client) = &options.http_client {
+            loader = loader.http_client(client.clone());
+        }
         let base = loader.load().await;
+        let limiter = options.cfn_limiter.clone().unwrap_or_default();
         let Some(assumed) = &options.role else {
-            return Ok(Self::from_sdk_config(&base));
+            return Ok(Self::build(&base, TIMEOUTS, limiter));
         };
         let role = assumed.spec.cache.account_role(
             &assumed.spec,
@@ -159,7 +167,7 @@ impl AwsClients {
                 ),
             )
             .build();
-        Ok(Self::from_sdk_config(&sdk))
+        Ok(Self::build(&sdk, TIMEOUTS, limiter))
     }
 
     /// Build the clients from an existing `SdkConfig` (tests pass one pointing at moto), with
@@ -170,7 +178,16 @@ impl AwsClients {
 
     /// [`AwsClients::from_sdk_config`] with other request time limits (tests of stalls).
     pub fn from_sdk_config_with(sdk: &SdkConfig, timeouts: Timeouts) -> Self {
+        Self::build(sdk, timeouts, cfn::limit::CallLimiter::default())
+    }
+
+    fn build(sdk: &SdkConfig, timeouts: Timeouts, cfn_limiter: cfn::limit::CallLimiter) -> Self {
         let journal = Journal::default();
+        // Every CloudFormation request attempt waits for its account's budget first.
+        let cfn_http = cfn::limit::limited(
+            sdk.http_client().unwrap_or_else(default_http_client),
+            cfn_limiter,
+        );
         let interceptor = || JournalInterceptor::new(journal.clone());
         let endpoint_overridden = sdk.endpoint_url().is_some()
             || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
@@ -180,6 +197,7 @@ impl AwsClients {
             .interceptor(interceptor())
             .build();
         let cfn_config = aws_sdk_cloudformation::config::Builder::from(sdk)
+            .http_client(cfn_http)
             .retry_config(cfn_retries())
             .timeout_config(timeouts.config())
             .interceptor(interceptor())
@@ -232,6 +250,19 @@ impl AwsClients {
         self.journal.identity_verified(actual, &arn);
         Ok(arn)
     }
+}
+
+/// The SDK's own default HTTPS client (what a client without one builds for itself).
+fn default_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin as _;
+    aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(BehaviorVersion::latest())
+        .and_then(|plugin| {
+            plugin
+                .runtime_components(&RuntimeComponentsBuilder::new("s3-provisioner"))
+                .http_client()
+        })
+        .expect("the default HTTPS client is compiled in (default-https-client)")
 }
 
 /// Refuse a profile name that no AWS config or credentials file defines (exit 2), naming the

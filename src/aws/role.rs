@@ -440,6 +440,8 @@ mod tests {
                 account_id: ACCOUNT.into(),
                 deployment: "edge-prod-b001-us-west-1-s3".into(),
             }),
+            cfn_limiter: None,
+            http_client: None,
         };
         let error = super::super::AwsClients::connect(&options)
             .await

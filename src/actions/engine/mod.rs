@@ -34,7 +34,8 @@ use crate::output::{Output, Style};
 
 pub use progress::EventDisplay;
 
-/// How long and how often to poll while deploying (STYLE 12): tests pass [`Waits::immediate`].
+/// How long and how often to poll while deploying (STYLE 12). The waits keep tokio's clock, so
+/// tests run [`Waits::for_timeout`] on paused (virtual) time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Waits {
     /// Waiting for CloudFormation to compute a change set.
@@ -607,8 +608,19 @@ pub async fn execute_and_watch(
         }
         _ => "see the AWS CloudFormation console for the stack's events",
     };
+    // The stack's own reason only names the resources ("The following resource(s) failed to
+    // create: [Bucket]"); the cause is on the failed resource's own event.
+    let cause = cursor.root_cause().map_or_else(String::new, |event| {
+        format!(
+            "; {} ({}) {}: {}",
+            event.logical_id,
+            event.resource_type,
+            event.status,
+            event.reason.as_deref().unwrap_or("no reason given")
+        )
+    });
     bail!(
-        "deploying stack {stack_name} failed: it is now {}{}. Next step: {next}",
+        "deploying stack {stack_name} failed: it is now {}{}{cause}. Next step: {next}",
         stack.status_name,
         reason_suffix(stack.status_reason.as_deref())
     )

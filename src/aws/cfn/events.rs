@@ -1,6 +1,7 @@
 //! Stack events and waiting: [`EventCursor`] remembers what was already reported,
 //! [`stream_events`] returns only new events, [`wait_stack`] polls until the stack settles.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use anyhow::Context;
@@ -40,6 +41,14 @@ impl StackEvent {
     /// Whether this event reports a failure (`*_FAILED`).
     pub fn is_failure(&self) -> bool {
         self.status.ends_with("_FAILED")
+    }
+
+    /// Whether this failure only says CloudFormation stopped the resource because another one
+    /// failed ("Resource creation cancelled"): a consequence, not the cause.
+    pub fn is_cancellation(&self) -> bool {
+        self.reason
+            .as_deref()
+            .is_some_and(|reason| reason.contains("cancelled") || reason.contains("canceled"))
     }
 }
 
@@ -85,12 +94,15 @@ fn stack_event(event: &sdk::StackEvent) -> StackEvent {
     }
 }
 
-/// Where [`stream_events`] left off: the newest event already seen.
+/// Where [`stream_events`] left off: the id of every event already returned and of the newest one
+/// before the cursor started (CloudFormation pages newest first, so a page read while new events arrive can
+/// repeat the last event of the page before; the ids keep each event reported once).
 #[derive(Debug, Clone, Default)]
 pub struct EventCursor {
     /// Stack name or id to read events of. Use the id when the stack may be deleted meanwhile.
     pub stack: String,
-    last_seen: Option<String>,
+    /// Ids of the events in `seen` and of the newest event before the cursor started.
+    seen_ids: HashSet<String>,
     /// Ignore events older than this (used when no event id is known yet).
     since: Option<OffsetDateTime>,
     /// Every event returned so far, oldest first (failure reasons are read from here).
@@ -114,11 +126,13 @@ impl EventCursor {
         cursor.api_calls += 1;
         match cfn.describe_stack_events().stack_name(stack).send().await {
             Ok(page) => {
-                cursor.last_seen = page
-                    .stack_events()
-                    .first()
-                    .and_then(|e| e.event_id())
-                    .map(str::to_owned);
+                // Older events are history: reaching the newest one ends every read.
+                cursor.seen_ids.extend(
+                    page.stack_events()
+                        .first()
+                        .and_then(|e| e.event_id())
+                        .map(str::to_owned),
+                );
             }
             Err(error) if is_missing_stack(&error) => {}
             Err(error) => {
@@ -142,10 +156,29 @@ impl EventCursor {
     pub fn failures(&self) -> Vec<&StackEvent> {
         self.seen.iter().filter(|e| e.is_failure()).collect()
     }
+
+    /// The failure that caused the others: the oldest failed resource whose reason is its own
+    /// (not "Resource creation cancelled", not the stack's summary "The following resource(s)
+    /// failed to create: [Bucket]"). CloudFormation gives the real reason only on that
+    /// resource's own event.
+    pub fn root_cause(&self) -> Option<&StackEvent> {
+        let resources = || {
+            self.seen
+                .iter()
+                .filter(|e| e.is_failure() && !e.is_stack_event())
+        };
+        resources()
+            .find(|e| !e.is_cancellation())
+            .or_else(|| resources().next())
+    }
 }
 
-/// `DescribeStackEvents` since the cursor: the new events, oldest first. Reads pages (newest
-/// first) until it reaches an event already seen. A stack that does not exist has no events.
+/// `DescribeStackEvents` since the cursor: the new events, oldest first, each exactly once.
+///
+/// CloudFormation answers newest first, a page at a time (`NextToken`), and the events of one
+/// operation may span pages. This follows the pages until it reaches an event already reported
+/// (or one from before the cursor's start), skipping an event a later page repeats (pages shift
+/// when events arrive between two reads). A stack that does not exist has no events.
 pub async fn stream_events(
     cfn: &Client,
     cursor: &mut EventCursor,
@@ -170,8 +203,16 @@ pub async fn stream_events(
         };
         for event in page.stack_events() {
             let event = stack_event(event);
-            if cursor.last_seen.as_deref() == Some(event.event_id.as_str()) {
+            if cursor.seen_ids.contains(&event.event_id) {
+                // Everything older was reported by an earlier call.
                 break 'pages;
+            }
+            if fresh
+                .iter()
+                .any(|e: &StackEvent| e.event_id == event.event_id)
+            {
+                // Repeated across a page boundary.
+                continue;
             }
             if let (Some(since), Some(at)) = (cursor.since, event.timestamp)
                 && at < since
@@ -186,9 +227,9 @@ pub async fn stream_events(
         }
     }
     fresh.reverse();
-    if let Some(newest) = fresh.last() {
-        cursor.last_seen = Some(newest.event_id.clone());
-    }
+    cursor
+        .seen_ids
+        .extend(fresh.iter().map(|e| e.event_id.clone()));
     cursor.seen.extend(fresh.iter().cloned());
     Ok(fresh)
 }
@@ -225,7 +266,8 @@ pub async fn wait_stack(
             last_status.clone_from(&stack_event.status);
         }
         polls += 1;
-        if ended || polls % DESCRIBE_EVERY == 1 {
+        // Not on the first poll: right after an operation starts the stack is always busy.
+        if ended || polls.is_multiple_of(DESCRIBE_EVERY) {
             cursor.api_calls += 1;
             match describe_stack(cfn, &cursor.stack).await? {
                 None => return Ok(None),

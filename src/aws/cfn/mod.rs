@@ -10,25 +10,30 @@
 
 mod change_set;
 mod events;
+pub mod limit;
 
 pub use change_set::*;
 pub use events::*;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::{self as sdk, TemplateStage};
 use serde::Serialize;
+// Tokio's clock, not the OS's: a paused test runtime (and the fleet simulation) then drives
+// every wait in virtual time.
+use tokio::time::Instant;
 
 use super::error::describe;
 
 /// How often to poll a long-running CloudFormation operation, and for how long (STYLE 12).
 ///
 /// The first poll happens at once; after it the interval starts at `first` and doubles up to
-/// `max_interval`. Waiting gives up after `max_wait` (`--timeout`). Tests pass
-/// [`Poller::immediate`] so no test sleeps.
+/// `max_interval`. Waiting gives up after `max_wait` (`--timeout`). Every pause and deadline is
+/// kept on tokio's clock, so a test (or the fleet simulation) on a paused runtime runs the
+/// production schedule in virtual time; [`Poller::immediate`] polls back to back instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Poller {
     /// Interval after the first (immediate) poll.
@@ -39,13 +44,17 @@ pub struct Poller {
     pub max_wait: Duration,
 }
 
+/// The longest pause between two polls of a stack operation.
+const STACK_POLL_CAP: Duration = Duration::from_secs(10);
+
 impl Poller {
-    /// Stack operations (SPEC §10): ≈0.5 s at first, backing off to 5 s, so a stack that takes a
-    /// minute costs about 15 polls.
+    /// Stack operations: ≈0.5 s at first, backing off to 10 s, so a stack that takes a minute
+    /// costs about 10 polls (a fleet of 50 such stacks in one account then stays within
+    /// CloudFormation's call budget: `examples/fleet_sim.rs`).
     pub fn stack(max_wait: Duration) -> Self {
         Poller {
             first: Duration::from_millis(500),
-            max_interval: Duration::from_secs(5),
+            max_interval: STACK_POLL_CAP,
             max_wait,
         }
     }
@@ -346,6 +355,24 @@ mod tests {
         );
     }
 
+    /// The wait keeps tokio's time, so a paused runtime runs the production schedule in virtual
+    /// time: a minute-long wait is 10 pauses (0.5 + 1 + 2 + 4 + 8 s, then 10 s each), not a busy loop
+    /// that an OS clock (which a paused runtime does not move) would never let expire.
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_runs_its_schedule_in_virtual_time() {
+        let started = Instant::now();
+        let mut clock = Poller::stack(Duration::from_mins(1)).start();
+        let mut pauses = 0;
+        while !clock.expired() {
+            clock.pause().await;
+            pauses += 1;
+            assert!(pauses <= 10, "the wait did not expire on the virtual clock");
+        }
+        assert_eq!(pauses, 10);
+        assert_eq!(started.elapsed(), Duration::from_millis(65_500));
+        assert_eq!(clock.waited_secs(), 65);
+    }
+
     #[test]
     fn polling_backs_off_from_half_a_second_to_the_cap() {
         let intervals: Vec<u64> = Poller::stack(Duration::from_mins(1))
@@ -353,7 +380,7 @@ mod tests {
             .take(6)
             .map(|d| u64::try_from(d.as_millis()).unwrap())
             .collect();
-        assert_eq!(intervals, [500, 1000, 2000, 4000, 5000, 5000]);
+        assert_eq!(intervals, [500, 1000, 2000, 4000, 8000, 10_000]);
         assert!(
             Poller::immediate(Duration::from_secs(1))
                 .intervals()

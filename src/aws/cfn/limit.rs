@@ -1,0 +1,220 @@
+//! One CloudFormation call budget per AWS account, shared by every run of a fleet.
+//!
+//! CloudFormation throttles per account and region (`Throttling: Rate exceeded`); the SDK's
+//! retries only react after the fact, and 50 sites polling at once in one account exceed the
+//! budget on their own. So every CloudFormation request attempt (retries included) first takes a
+//! slot from its account's [`CallLimiter`]: a pace of [`CallLimiter::RATE_PER_SEC`] calls a second
+//! with a burst of [`CallLimiter::BURST`], on tokio's clock (a paused runtime runs it in virtual
+//! time). The limiter sits in the CloudFormation client's HTTP connector ([`limited`]), so no call
+//! site can forget it.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use tokio::time::Instant;
+
+/// A pace of calls shared by clones: generic cell rate algorithm, so calls are spread evenly
+/// and at most [`CallLimiter::BURST`] go out back to back.
+#[derive(Clone)]
+pub struct CallLimiter {
+    /// When the next call would go out if calls were perfectly spaced (the "theoretical arrival
+    /// time"); `None` before the first call.
+    next: Arc<Mutex<Option<Instant>>>,
+    interval: Duration,
+    /// How far ahead of its slot a call may go (the burst).
+    tolerance: Duration,
+    /// Calls that had to wait for their slot, and the time they waited in all (`-v` figures).
+    waited: Arc<Mutex<(u64, Duration)>>,
+}
+
+impl fmt::Debug for CallLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallLimiter")
+            .field("interval", &self.interval)
+            .field("tolerance", &self.tolerance)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for CallLimiter {
+    fn default() -> Self {
+        Self::new(Self::RATE_PER_SEC, Self::BURST)
+    }
+}
+
+impl CallLimiter {
+    /// CloudFormation calls per second and account. AWS does not publish the limit; its read
+    /// APIs start answering `Throttling` around 10 calls a second per account, so the fleet keeps
+    /// below that with room for other tools in the same account.
+    pub const RATE_PER_SEC: u32 = 9;
+    /// Calls that may go out back to back before the pace applies (at most `BURST + RATE_PER_SEC`
+    /// in any second).
+    pub const BURST: u32 = 1;
+
+    /// A limiter of `rate_per_sec` calls a second (at least 1) and bursts of `burst` (at least 1).
+    pub fn new(rate_per_sec: u32, burst: u32) -> Self {
+        let interval = Duration::from_secs(1) / rate_per_sec.max(1);
+        let burst = burst.clamp(1, 1_000_000);
+        CallLimiter {
+            next: Arc::new(Mutex::new(None)),
+            interval,
+            tolerance: interval * (burst - 1),
+            waited: Arc::new(Mutex::new((0, Duration::ZERO))),
+        }
+    }
+
+    /// Wait for this call's slot.
+    pub async fn acquire(&self) {
+        let at = {
+            let mut next = self
+                .next
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = Instant::now();
+            let due = next.map_or(now, |due| due.max(now));
+            *next = Some(due + self.interval);
+            due.checked_sub(self.tolerance)
+                .map_or(now, |at| at.max(now))
+        };
+        let now = Instant::now();
+        if at > now {
+            {
+                let mut waited = self
+                    .waited
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                waited.0 += 1;
+                waited.1 += at - now;
+            }
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// How many calls waited for their slot, and how long in all.
+    pub fn waited(&self) -> (u64, Duration) {
+        *self
+            .waited
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The CloudFormation limiters of one process, one per account: a fleet run hands the same
+/// registry to every site, so sites of one account share one budget.
+#[derive(Debug, Clone, Default)]
+pub struct CallLimits {
+    accounts: Arc<Mutex<HashMap<String, CallLimiter>>>,
+    /// No budget at all (the fleet simulation's "without a limiter" figures).
+    unlimited: bool,
+}
+
+impl CallLimits {
+    /// Limits that never make a call wait.
+    pub fn unlimited() -> Self {
+        CallLimits {
+            unlimited: true,
+            ..CallLimits::default()
+        }
+    }
+
+    /// The limiter of `account` (created on first use).
+    pub fn for_account(&self, account: &str) -> CallLimiter {
+        if self.unlimited {
+            return CallLimiter::new(u32::MAX, u32::MAX);
+        }
+        self.accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(account.to_owned())
+            .or_default()
+            .clone()
+    }
+}
+
+/// `inner`, with every request attempt waiting for a slot of `limiter` first.
+pub fn limited(inner: SharedHttpClient, limiter: CallLimiter) -> SharedHttpClient {
+    SharedHttpClient::new(LimitedClient { inner, limiter })
+}
+
+#[derive(Debug)]
+struct LimitedClient {
+    inner: SharedHttpClient,
+    limiter: CallLimiter,
+}
+
+impl HttpClient for LimitedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(LimitedConnector {
+            inner: self.inner.http_connector(settings, components),
+            limiter: self.limiter.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct LimitedConnector {
+    inner: SharedHttpConnector,
+    limiter: CallLimiter,
+}
+
+impl HttpConnector for LimitedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let inner = self.inner.clone();
+        let limiter = self.limiter.clone();
+        HttpConnectorFuture::new(async move {
+            limiter.acquire().await;
+            inner.call(request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_are_paced_after_a_burst() {
+        let limiter = CallLimiter::new(8, 2);
+        let started = Instant::now();
+        let mut at = Vec::new();
+        for _ in 0..6 {
+            limiter.acquire().await;
+            at.push(u64::try_from(started.elapsed().as_millis()).unwrap());
+        }
+        assert_eq!(at, [0, 0, 125, 250, 375, 500]);
+        assert_eq!(limiter.waited(), (4, Duration::from_millis(500)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_limiter_allows_a_burst_again() {
+        let limiter = CallLimiter::new(8, 2);
+        limiter.acquire().await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let started = Instant::now();
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[test]
+    fn sites_of_one_account_share_a_limiter() {
+        let limits = CallLimits::default();
+        let a = limits.for_account("111111111111");
+        let b = limits.for_account("111111111111");
+        let c = limits.for_account("222222222222");
+        assert!(Arc::ptr_eq(&a.next, &b.next));
+        assert!(!Arc::ptr_eq(&a.next, &c.next));
+    }
+}
