@@ -18,6 +18,7 @@ mod fleet;
 pub mod fsutil;
 pub mod naming;
 pub mod output;
+pub mod ownership;
 pub mod policy;
 pub mod report;
 pub mod stop;
