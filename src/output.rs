@@ -129,6 +129,27 @@ impl Captured {
     }
 }
 
+/// A display redrawn in place on the terminal (the stack's live events, emptying a bucket),
+/// handed out only by [`Output::live_display`], so `--quiet`, captured and fleet output never
+/// draw one.
+pub struct LiveDisplay {
+    multi: indicatif::MultiProgress,
+}
+
+impl LiveDisplay {
+    /// A new spinner line on this display, in indicatif's `template` syntax, ticking on its own.
+    pub fn spinner(&self, template: &str, prefix: &str) -> indicatif::ProgressBar {
+        let bar = self.multi.add(indicatif::ProgressBar::new_spinner());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(prefix.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    }
+}
+
 /// How a run's output should look.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputSettings {
@@ -223,6 +244,17 @@ impl Output {
     /// and questions can be asked.
     pub fn is_interactive(&self) -> bool {
         self.interactive
+    }
+
+    /// A redrawn display on stderr, when progress may be redrawn: a person at the terminal and
+    /// no `--quiet`. `None` otherwise; the caller then reports progress as lines through this
+    /// output (which `--quiet` hides).
+    pub fn live_display(&self) -> Option<LiveDisplay> {
+        (self.interactive && !self.quiet).then(|| LiveDisplay {
+            multi: indicatif::MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+        })
     }
 
     /// `text` in `style` when colour is on.

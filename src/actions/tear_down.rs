@@ -20,7 +20,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::engine;
@@ -325,7 +325,7 @@ async fn empty_bucket(
     // A second pass catches objects written while the first ran; more means a live writer.
     for pass in 1..=2 {
         let counters = std::sync::Arc::new(Counters::default());
-        let mut progress = DeleteProgress::new(out.is_interactive());
+        let mut progress = DeleteProgress::new(out);
         out.info(format!("Emptying bucket {bucket}"), &[]);
         aws.journal.step(format!("emptying bucket {bucket}"));
         let live = std::sync::Arc::clone(&counters);
@@ -455,16 +455,10 @@ struct DeleteProgress {
 }
 
 impl DeleteProgress {
-    fn new(interactive: bool) -> Self {
-        let bar = interactive.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
+    fn new(out: &Output) -> Self {
+        let bar = out
+            .live_display()
+            .map(|display| display.spinner("{spinner} {msg}", ""));
         DeleteProgress {
             bar,
             last_line: Instant::now(),

@@ -547,7 +547,7 @@ pub async fn watch(
     cursor: &mut EventCursor,
     poller: Poller,
 ) -> anyhow::Result<Option<StackInfo>> {
-    let mut display = EventDisplay::new(out.is_interactive());
+    let mut display = EventDisplay::new(out);
     let stack = cursor.stack.clone();
     let result = {
         let mut on_event = |event: &cfn::StackEvent| display.show(out, event);
