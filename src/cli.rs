@@ -211,7 +211,7 @@ where
 pub fn completion_script(shell: Shell) -> String {
     let mut command = Cli::command();
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut command, crate::TOOL, &mut script);
+    clap_complete::generate(shell, &mut command, crate::about::TOOL, &mut script);
     String::from_utf8_lossy(&script).into_owned()
 }
 
@@ -350,14 +350,8 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// `--output`: text for people, json for scripts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Human-readable text (default)
-    Text,
-    /// One JSON result document on stdout
-    Json,
-}
+/// `--output`: text for people, json for scripts (defined with [`crate::output`], which renders it).
+pub use crate::output::OutputFormat;
 
 #[cfg(test)]
 mod tests {

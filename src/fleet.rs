@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use futures_util::StreamExt;
 
 use crate::actions::RunOptions;
-use crate::cli::OutputFormat;
 use crate::exit::ExitStatus;
+use crate::output::OutputFormat;
 use crate::output::{Output, OutputSettings};
-use crate::{RunRecord, run_one};
+use crate::run::{RunRecord, run_one};
 
 /// Run `options.action` for every config, at most `parallel` at once.
 pub async fn run(
@@ -67,7 +67,7 @@ pub async fn run(
                 .map(|(_, r)| serde_json::from_str(&r.document).unwrap_or(serde_json::Value::Null))
                 .collect();
             let fleet = serde_json::json!({
-                "format_version": crate::RESULT_FORMAT_VERSION,
+                "format_version": crate::run::RESULT_FORMAT_VERSION,
                 "runs": documents,
                 "exit_code": worst.code(),
             });

@@ -1,10 +1,40 @@
 //! S3 Provisioner: one YAML file per site → a secure, consistently named, ML-ready S3 bucket
 //! deployed through AWS CloudFormation, kept healthy.
 //!
-//! Layers (arrows point to what a layer may use): `cli` → `actions` → {`config`, `naming`,
-//! `template`, `policy`, `aws`}; `template` and `policy` → `config`. Generators are pure and
-//! synchronous; only `aws` talks to AWS; only [`output::Output`] writes to the terminal.
+//! # Layers
+//!
+//! `main` parses the command line ([`cli`]) and calls [`run()`];
+//! [`run()`] runs one config ([`run::run_one`]) or a fleet of them; [`actions`] hold one module per
+//! `--action`; below them the domain (config, names, ownership, template, policy, drift) and the
+//! AWS calls ([`aws`]). Generators are pure and synchronous; only `aws` talks to AWS; only
+//! [`output::Output`] writes to the terminal; only [`exit`] turns errors into exit codes.
+//!
+//! Each module may use only the modules of its row (a test, `layering`, scans every `use crate::…`,
+//! `crate::…` and `super::…` path under `src/` against this table; test code may use anything):
+//!
+//! | module | may use |
+//! |---|---|
+//! | `about`, `blueprint`, `fsutil`, `ownership`, `shard`, `stop`, `text` | — |
+//! | `naming` | `text` |
+//! | `config` | `blueprint`, `naming`, `text` |
+//! | `exit` | `config`, `naming` |
+//! | `output` | `exit`, `text` |
+//! | `report` | `fsutil`, `output` |
+//! | `template` | `about`, `blueprint`, `config`, `naming`, `ownership` |
+//! | `policy` | `config`, `naming` |
+//! | `drift` | `blueprint`, `naming`, `template` |
+//! | `aws` | `about`, `blueprint`, `drift`, `exit`, `ownership` |
+//! | `cli` | `about`, `output`, `shard` |
+//! | `actions` | `about`, `aws`, `blueprint`, `cli`, `config`, `drift`, `exit`, `fsutil`, `naming`, `output`, `ownership`, `policy`, `stop`, `template` |
+//! | `run` | `about`, `actions`, `aws`, `config`, `exit`, `naming`, `output`, `report` |
+//! | `fleet` | `actions`, `exit`, `output`, `run` |
+//!
+//! The edges worth a word: `exit` knows the config's and naming's error types, to map them to
+//! exit 2; `aws` raises `exit`'s typed refusals (wrong account, unusable profile) and fills in
+//! `drift`'s data types; `actions` take the action list ([`cli::Action`]) from `cli`, never the
+//! parsed command line; `cli` re-exports `output`'s [`output::OutputFormat`] for `--output`.
 
+pub mod about;
 pub mod actions;
 pub mod aws;
 pub mod blueprint;
@@ -16,36 +46,28 @@ pub mod exit;
 pub(crate) mod fixtures;
 mod fleet;
 pub mod fsutil;
+#[cfg(test)]
+mod layering;
 pub mod naming;
 pub mod output;
+pub mod ownership;
 pub mod policy;
 pub mod report;
+pub mod run;
 pub mod shard;
 pub mod stop;
 pub mod template;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-use crate::actions::{Ctx, Dirs, Outcome, RunOptions};
-use crate::cli::{Cli, OutputFormat};
+pub use crate::about::{TOOL, VERSION};
+use crate::actions::{Dirs, RunOptions};
+use crate::cli::Cli;
 use crate::exit::{ExitStatus, UsageError};
-use crate::naming::Deployment;
-use crate::output::{Output, OutputSettings, Style};
-
-/// Tool name and version, as recorded in templates and reports.
-pub const TOOL: &str = "s3-provisioner";
-/// This build's version.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The shape of the JSON result documents (`--output json`, the `.json` reports, the fleet
-/// document), described by `docs/result.schema.json` and `docs/results.md`. Bumped when a field
-/// is removed, renamed or changes type or meaning, or a status value is added or removed; adding a field
-/// or an action-specific `result` member does not bump it.
-pub const RESULT_FORMAT_VERSION: u32 = 1;
+use crate::output::{Output, OutputFormat, OutputSettings};
+pub use crate::run::{RESULT_FORMAT_VERSION, RunRecord, run_one};
 
 /// Run the command line: one config, or a fleet of them. Never panics on bad input; every
 /// failure is reported on stderr (and in the report) and becomes the returned exit status.
@@ -200,216 +222,6 @@ pub fn resolve_configs(specs: &[String], configs_dir: &Path) -> anyhow::Result<V
 /// Whether a `--config` value is a glob (and so names a fleet, however many files it matches).
 fn is_glob(spec: &str) -> bool {
     spec.contains(['*', '?', '['])
-}
-
-/// What one config's run produced.
-pub struct RunRecord {
-    pub config: PathBuf,
-    pub deployment: Option<String>,
-    pub status: ExitStatus,
-    pub elapsed: Duration,
-    /// The JSON result document (also written as the `.json` report).
-    pub document: String,
-}
-
-/// The JSON result document of one run: the same in `--output json` and the `.json` report.
-#[derive(Serialize)]
-struct ResultDocument<'a> {
-    tool: &'static str,
-    format_version: u32,
-    version: &'static str,
-    action: &'static str,
-    config: String,
-    solution: &'a str,
-    deployment: Option<&'a Deployment>,
-    status: ExitStatus,
-    exit_code: u8,
-    started_at: String,
-    elapsed_ms: u128,
-    warnings: Vec<WarningDocument>,
-    result: Option<serde_json::Value>,
-    error: Option<ErrorDocument>,
-}
-
-/// One warning the run printed: a config warning carries the key it is about (`key_path`); a
-/// warning raised while the action ran has only its `message`.
-#[derive(Serialize)]
-struct WarningDocument {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key_path: Option<String>,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct ErrorDocument {
-    message: String,
-    problems: Vec<crate::config::Problem>,
-}
-
-/// Run the action for one config file, writing output to `out` and the report pair.
-pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output) -> RunRecord {
-    let started = OffsetDateTime::now_utc();
-    // Tokio's clock, so a run on a paused (simulated) runtime reports its virtual time.
-    let timer = tokio::time::Instant::now();
-    let mut warnings = Vec::new();
-    let mut deployment = None;
-    let mut solution = options
-        .solution
-        .clone()
-        .unwrap_or_else(|| naming::MASTER_SOLUTION.to_owned());
-    let result = async {
-        let config = crate::config::load(config_path)?;
-        let earlier = out.take_warnings();
-        for warning in &config.warnings {
-            out.warn(format!(
-                "{}: {}: {}",
-                config_path.display(),
-                warning.key_path,
-                warning.message
-            ));
-        }
-        // Listed in the document with their key path, not again as printed lines.
-        out.take_warnings();
-        warnings.extend(earlier.into_iter().map(|message| WarningDocument {
-            key_path: None,
-            message,
-        }));
-        warnings.extend(config.warnings.iter().map(|w| WarningDocument {
-            key_path: Some(w.key_path.clone()),
-            message: w.message.clone(),
-        }));
-        solution = actions::solution_for(options, &config)?;
-        let chosen = actions::deployment_for_run(options, &config)?;
-        deployment = Some(chosen.clone());
-        let mut ctx = Ctx {
-            config: &config,
-            deployment: &chosen,
-            options,
-            out: &mut *out,
-        };
-        actions::run(&mut ctx).await
-    }
-    .await;
-    let (status, result, error) = match result {
-        Ok(Outcome { status, result }) => (status, Some(result), None),
-        Err(error) => {
-            let status = exit::status_for_error(&error);
-            let message = format!("{error:#}");
-            if error
-                .chain()
-                .any(<dyn std::error::Error>::is::<exit::NotConfirmed>)
-            {
-                // The person's answer: an outcome, not an error.
-                out.result(&message);
-            } else {
-                out.error(&message);
-            }
-            // The SDK's own account of an AWS failure, for `-v`.
-            if let Some(aws) = error
-                .chain()
-                .find_map(|cause| cause.downcast_ref::<aws::error::AwsError>())
-            {
-                out.debug(
-                    "AWS error details",
-                    &[("operation", &aws.operation), ("chain", &aws.details)],
-                );
-            }
-            let problems = error
-                .chain()
-                .find_map(|cause| cause.downcast_ref::<crate::config::Error>())
-                .map(|e| e.problems().to_vec())
-                .unwrap_or_default();
-            (status, None, Some(ErrorDocument { message, problems }))
-        }
-    };
-    warnings.extend(
-        out.take_warnings()
-            .into_iter()
-            .map(|message| WarningDocument {
-                key_path: None,
-                message,
-            }),
-    );
-    let elapsed = timer.elapsed();
-    let mut result_document = ResultDocument {
-        tool: TOOL,
-        format_version: RESULT_FORMAT_VERSION,
-        version: VERSION,
-        action: options.action.name(),
-        config: config_path.display().to_string(),
-        solution: &solution,
-        deployment: deployment.as_ref(),
-        status,
-        exit_code: status.code(),
-        started_at: started.format(&Rfc3339).unwrap_or_default(),
-        elapsed_ms: elapsed.as_millis(),
-        warnings,
-        result,
-        error,
-    };
-    let mut document =
-        serde_json::to_string_pretty(&result_document).expect("result documents serialise");
-    let report_name = deployment.as_ref().map_or_else(
-        || {
-            config_path
-                .file_stem()
-                .map_or_else(|| "config".to_owned(), |s| s.to_string_lossy().into_owned())
-        },
-        |d| d.name.clone(),
-    );
-    match report::write(
-        &options.dirs.reports,
-        &report_name,
-        options.action.name(),
-        started,
-        out.log_lines(),
-        &document,
-    ) {
-        Ok(paths) => {
-            let line = out.paint(
-                Style::Dim,
-                format!("report: {}", output::shown_path(&paths.log)),
-            );
-            out.stderr_line(&line);
-            // After this run's own pair is written, so it always counts among the newest.
-            let dir = &options.dirs.reports;
-            let action = options.action.name();
-            match report::prune(dir, &report_name, action, options.keep_reports) {
-                Ok(0) => {}
-                Ok(deleted) => out.debug(
-                    format!(
-                        "deleted {deleted} old report files (--keep-reports {})",
-                        options.keep_reports
-                    ),
-                    &[],
-                ),
-                Err(error) => out.warn(format!(
-                    "{error:#}; old reports were not pruned (the run's result is unaffected)"
-                )),
-            }
-        }
-        Err(error) => {
-            let message =
-                format!("{error:#}; no report was written (the run's result is unaffected)");
-            out.warn(&message);
-            out.take_warnings();
-            // Printed on stderr, so it belongs in the printed document's warnings too; no report
-            // holds this document, so it can change after the write was tried.
-            result_document.warnings.push(WarningDocument {
-                key_path: None,
-                message,
-            });
-            document =
-                serde_json::to_string_pretty(&result_document).expect("result documents serialise");
-        }
-    }
-    RunRecord {
-        config: config_path.to_owned(),
-        deployment: deployment.map(|d| d.name),
-        status,
-        elapsed,
-        document,
-    }
 }
 
 #[cfg(test)]

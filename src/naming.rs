@@ -1,10 +1,35 @@
 //! Every name the tool derives (SPEC §4): stem, deployments (shared, dedicated, test), stacks,
 //! buckets, file names, S3 keys and SSM paths, plus the bucket- and solution-name rules.
-//! Pure functions of the validated config; nothing else in the code builds these strings.
+//! Pure functions of the name parts ([`NameParts`], which the validated config provides); nothing
+//! else in the code builds these strings. Naming knows nothing of the config model, so config
+//! validation can use it to check the names a config would produce.
 
 use serde::Serialize;
 
-use crate::config::ValidConfig;
+/// The parts every derived name is made of: the config's `client`, `environment` and
+/// `s3.bucket_name_override` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts<'a> {
+    pub company_prefix: &'a str,
+    /// The environment's spelling in names (`prod`, `dev`, …).
+    pub env: &'a str,
+    pub tenant_id: &'a str,
+    pub region: &'a str,
+    /// Replaces the derived bucket name of whichever deployment (not of test deployments).
+    pub bucket_name_override: Option<&'a str>,
+}
+
+/// Whatever provides the name parts: the validated config, or [`Parts`] themselves.
+pub trait NameParts {
+    /// The parts names are derived from.
+    fn name_parts(&self) -> Parts<'_>;
+}
+
+impl NameParts for Parts<'_> {
+    fn name_parts(&self) -> Parts<'_> {
+        *self
+    }
+}
 
 /// The default solution; selects the shared deployment.
 pub const MASTER_SOLUTION: &str = "master-solution";
@@ -94,34 +119,35 @@ pub enum NameError {
         "stack name `{name}` is {len} characters, over CloudFormation's limit of {STACK_NAME_MAX}; use a shorter solution name"
     )]
     StackTooLong { name: String, len: usize },
-    #[error("solution name `{}` is invalid: {rule}", crate::output::shown(name))]
+    #[error("solution name `{}` is invalid: {rule}", crate::text::shown(name))]
     SolutionInvalid { name: String, rule: &'static str },
 }
 
 /// `{company_prefix}-{env}-{tenant_id}-{region}-s3`.
-pub fn stem(config: &ValidConfig) -> String {
+pub fn stem(config: &impl NameParts) -> String {
+    let parts = config.name_parts();
     format!(
         "{}-{}-{}-{}-s3",
-        config.client.company_prefix,
-        config.environment.env.as_str(),
-        config.client.tenant_id,
-        config.environment.region
+        parts.company_prefix, parts.env, parts.tenant_id, parts.region
     )
 }
 
 /// `policies/{stem}-iam-policy.json` file name.
-pub fn policy_file_name(config: &ValidConfig) -> String {
+pub fn policy_file_name(config: &impl NameParts) -> String {
     format!("{}-iam-policy.json", stem(config))
 }
 
 /// The shared deployment (Pattern A): name = stem.
-pub fn shared_deployment(config: &ValidConfig) -> Result<Deployment, NameError> {
+pub fn shared_deployment(config: &impl NameParts) -> Result<Deployment, NameError> {
     let name = stem(config);
     finish(config, name, Pattern::Shared, MASTER_SOLUTION.to_owned())
 }
 
 /// The dedicated deployment of `solution` (Pattern B): name `{stem}-{solution}`.
-pub fn dedicated_deployment(config: &ValidConfig, solution: &str) -> Result<Deployment, NameError> {
+pub fn dedicated_deployment(
+    config: &impl NameParts,
+    solution: &str,
+) -> Result<Deployment, NameError> {
     validate_solution_name(solution)?;
     let name = format!("{}-{solution}", stem(config));
     finish(config, name, Pattern::Dedicated, solution.to_owned())
@@ -130,7 +156,7 @@ pub fn dedicated_deployment(config: &ValidConfig, solution: &str) -> Result<Depl
 /// The deployment a solution name selects: `master-solution` → shared, anything else → dedicated.
 /// (`deploy-solution` always uses [`shared_deployment`]; the action layer decides.)
 pub fn deployment_for_solution(
-    config: &ValidConfig,
+    config: &impl NameParts,
     solution: &str,
 ) -> Result<Deployment, NameError> {
     if solution == MASTER_SOLUTION {
@@ -141,16 +167,15 @@ pub fn deployment_for_solution(
 }
 
 fn finish(
-    config: &ValidConfig,
+    config: &impl NameParts,
     name: String,
     pattern: Pattern,
     solution: String,
 ) -> Result<Deployment, NameError> {
     let bucket_name = config
-        .s3
+        .name_parts()
         .bucket_name_override
-        .clone()
-        .unwrap_or_else(|| name.clone());
+        .map_or_else(|| name.clone(), str::to_owned);
     validate_bucket_name(&bucket_name)?;
     let stack_name = format!("{name}-stack");
     validate_stack_name(&stack_name)?;
@@ -265,7 +290,7 @@ pub fn validate_solution_name(name: &str) -> Result<(), NameError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Env, example};
+    use crate::config::{Env, ValidConfig, example};
 
     const STEM: &str = "edge-prod-b001-us-west-1-s3";
 

@@ -3,15 +3,22 @@
 //! recorded for the run's `.log` report. Colour only on a terminal, never with `NO_COLOR` or
 //! `--no-color`. Fleet runs buffer each config's output and print it whole when the run ends.
 
-use std::borrow::Cow;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
-use crate::cli::OutputFormat;
 use crate::exit::{NotConfirmed, Refusal};
+
+/// `--output`: text for people, json for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text (default)
+    Text,
+    /// One JSON result document on stdout
+    Json,
+}
 
 /// Report levels, spelled as SPEC §2 requires so `grep -i error` finds failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -122,6 +129,27 @@ impl Captured {
     }
 }
 
+/// A display redrawn in place on the terminal (the stack's live events, emptying a bucket),
+/// handed out only by [`Output::live_display`], so `--quiet`, captured and fleet output never
+/// draw one.
+pub struct LiveDisplay {
+    multi: indicatif::MultiProgress,
+}
+
+impl LiveDisplay {
+    /// A new spinner line on this display, in indicatif's `template` syntax, ticking on its own.
+    pub fn spinner(&self, template: &str, prefix: &str) -> indicatif::ProgressBar {
+        let bar = self.multi.add(indicatif::ProgressBar::new_spinner());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_prefix(prefix.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    }
+}
+
 /// How a run's output should look.
 #[derive(Debug, Clone, Copy)]
 pub struct OutputSettings {
@@ -216,6 +244,17 @@ impl Output {
     /// and questions can be asked.
     pub fn is_interactive(&self) -> bool {
         self.interactive
+    }
+
+    /// A redrawn display on stderr, when progress may be redrawn: a person at the terminal and
+    /// no `--quiet`. `None` otherwise; the caller then reports progress as lines through this
+    /// output (which `--quiet` hides).
+    pub fn live_display(&self) -> Option<LiveDisplay> {
+        (self.interactive && !self.quiet).then(|| LiveDisplay {
+            multi: indicatif::MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+        })
     }
 
     /// `text` in `style` when colour is on.
@@ -403,21 +442,7 @@ fn render_fields(fields: &[(&str, &dyn Display)]) -> String {
     })
 }
 
-/// A value the user typed (a command-line value, a path), for a message: as is when it is plain
-/// text, else quoted with its control characters escaped (`"\u{1b}[31mx"`, `"a\nb"`), as config
-/// values are shown, so it can neither drive the terminal nor forge lines of output.
-pub fn shown(value: &str) -> Cow<'_, str> {
-    if value.chars().any(char::is_control) {
-        Cow::Owned(format!("{value:?}"))
-    } else {
-        Cow::Borrowed(value)
-    }
-}
-
-/// [`shown`] for a path.
-pub fn shown_path(path: &std::path::Path) -> String {
-    shown(&path.to_string_lossy()).into_owned()
-}
+pub use crate::text::{shown, shown_path};
 
 /// `text` with every control character but line breaks and tabs escaped (`\u{1b}`): whatever an
 /// error or warning quotes (an SDK message, a value) cannot drive the terminal. Output's own colour

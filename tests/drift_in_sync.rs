@@ -45,7 +45,7 @@ fn options(work: &Workdir) -> RunOptions {
         keep_reports: 0,
         revert_drift: false,
         role: None,
-        cfn_limits: Default::default(),
+        cfn_limits: s3_provisioner::aws::cfn::limit::CallLimits::default(),
         http_client: None,
     }
 }

@@ -527,3 +527,50 @@ fn child_pid_of(parent: u32) -> Option<u32> {
     }
     None
 }
+
+/// `--quiet` on a terminal: the stack's live event display is progress, so it is silent too —
+/// not only the line-per-event form used off a terminal. Run under `script` so stderr is a TTY.
+#[test]
+fn quiet_on_a_terminal_shows_no_progress() {
+    let moto = MotoServer::start();
+    let work = Workdir::new();
+    let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
+    let inner = format!(
+        "exec {} --config {} --action prep-master --force --quiet",
+        binary(),
+        site.config
+    );
+    let mut command = Command::new("script");
+    command
+        .args(["-qfec", &inner, "/dev/null"])
+        .current_dir(work.path());
+    for key in MotoServer::ENV_REMOVE {
+        command.env_remove(key);
+    }
+    command.envs(moto.env()).env("NO_COLOR", "1");
+    let mut script = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = script.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let _ = stdout.read_to_end(&mut seen);
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let code = wait_bounded(&mut script, Duration::from_mins(2));
+    let seen = reader.join().unwrap();
+    assert_eq!(code, Some(0), "{seen}");
+    assert_eq!(stack_count(&moto, "us-west-1"), 1, "{seen}");
+    // The result names the stack's final status; progress is the in-progress events and the
+    // display's redraws (erase-line), neither of which may reach the terminal.
+    assert!(seen.contains("is ready"), "{seen}");
+    for progress in ["CREATE_IN_PROGRESS", "User Initiated", "\x1b[2K"] {
+        assert!(
+            !seen.contains(progress),
+            "progress shown with --quiet:\n{seen}"
+        );
+    }
+}

@@ -20,7 +20,7 @@
 use std::time::Duration;
 
 use anyhow::bail;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -29,10 +29,11 @@ use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::cfn::{self, Poller, StackInfo, StackStatus};
 use crate::aws::empty::{self, Counters, EmptySettings, KeyFailure};
 use crate::aws::error::Backoff;
-use crate::aws::{AwsClients, DEPLOYMENT_TAG, live};
+use crate::aws::{AwsClients, live};
 use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::output::{Output, Style};
+use crate::ownership::{self, DEPLOYMENT_TAG, Owner};
 
 /// How many failed keys are listed one by one (the rest are counted).
 const LISTED_FAILURES: usize = 20;
@@ -268,21 +269,21 @@ pub(super) async fn live_stack(
         .filter(|s| s.status != StackStatus::DeleteComplete))
 }
 
-/// Refuse (exit 4) unless `bucket` carries [`DEPLOYMENT_TAG`] = this deployment.
+/// Refuse (exit 4) unless `bucket` is this deployment's ([`ownership::owner`]).
 async fn ensure_bucket_owned(
     aws: &AwsClients,
     bucket: &str,
     deployment: &Deployment,
 ) -> anyhow::Result<()> {
     let tags = crate::aws::s3::bucket_tags(&aws.s3, bucket).await?;
-    match tags.get(DEPLOYMENT_TAG) {
-        Some(owner) if *owner == deployment.name => Ok(()),
-        Some(owner) => Err(Refusal(format!(
+    match ownership::owner(|key| tags.get(key).map(String::as_str), &deployment.name) {
+        Owner::Ours => Ok(()),
+        Owner::Other(owner) => Err(Refusal(format!(
             "bucket {bucket} belongs to deployment `{owner}` (tag {DEPLOYMENT_TAG}), not to `{}`; refusing to delete it, nothing was deleted. Check --config and --solution",
             deployment.name
         ))
         .into()),
-        None => Err(Refusal(format!(
+        Owner::Untagged => Err(Refusal(format!(
             "bucket {bucket} is not tagged {DEPLOYMENT_TAG}={name}, so s3-provisioner cannot tell it is this deployment's; refusing to delete it, nothing was deleted. If it really is (its tags were edited by hand), tag it again with `{retag}` and rerun, or delete it yourself",
             name = deployment.name,
             retag = retag_command(bucket, &aws.region, &deployment.name),
@@ -364,7 +365,7 @@ async fn empty_bucket(
     // A second pass catches objects written while the first ran; more means a live writer.
     for pass in 1..=2 {
         let counters = std::sync::Arc::new(Counters::default());
-        let mut progress = DeleteProgress::new(out.is_interactive());
+        let mut progress = DeleteProgress::new(out);
         out.info(format!("Emptying bucket {bucket}"), &[]);
         aws.journal.step(format!("emptying bucket {bucket}"));
         let live = std::sync::Arc::clone(&counters);
@@ -494,16 +495,10 @@ struct DeleteProgress {
 }
 
 impl DeleteProgress {
-    fn new(interactive: bool) -> Self {
-        let bar = interactive.then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
+    fn new(out: &Output) -> Self {
+        let bar = out
+            .live_display()
+            .map(|display| display.spinner("{spinner} {msg}", ""));
         DeleteProgress {
             bar,
             last_line: Instant::now(),

@@ -61,7 +61,10 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
 
     let key = deployment.template_key();
     let metadata = BTreeMap::from([
-        (META_TOOL_VERSION.to_owned(), crate::VERSION.to_owned()),
+        (
+            META_TOOL_VERSION.to_owned(),
+            crate::about::VERSION.to_owned(),
+        ),
         (
             META_CONFIG_SHA256.to_owned(),
             ctx.config.normalised_sha256(),

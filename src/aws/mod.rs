@@ -19,9 +19,8 @@ use crate::exit::{Refusal, UsageError};
 
 pub use journal::{Journal, JournalInterceptor};
 
-/// The tag every stack and bucket of the tool carries, valued with the deployment name. A stack or
-/// bucket without it (or with another deployment's value) is not ours: never change or delete it.
-pub const DEPLOYMENT_TAG: &str = "s3-provisioner:deployment";
+/// The tag the ownership rule reads, re-exported for callers that build AWS answers (tests).
+pub use crate::ownership::DEPLOYMENT_TAG;
 
 /// Connection settings taken from the site config and the command line.
 #[derive(Debug, Clone)]

@@ -137,7 +137,7 @@ impl RoleCache {
 /// The role session name CloudTrail shows: the tool and the deployment whose run assumed the
 /// role first, cut to STS's 64 characters of `[\w+=,.@-]`.
 pub fn session_name(deployment: &str) -> String {
-    let name: String = format!("{}-{deployment}", crate::TOOL)
+    let name: String = format!("{}-{deployment}", crate::about::TOOL)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {

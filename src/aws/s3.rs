@@ -1,9 +1,7 @@
-//! S3 primitives the deploying actions need: whether a bucket name is free or ours
-//! ([`check_bucket_name`]), folder markers ([`create_missing_markers`]) and the uploaded template
-//! ([`put_template`]).
-//!
-//! The ownership rule (SPEC §9) lives here for buckets: a bucket that exists without the tool's
-//! [`DEPLOYMENT_TAG`] for this deployment is refused (exit 4), never adopted or changed.
+//! S3 primitives the deploying actions need: what is under a bucket name ([`head_bucket`],
+//! [`bucket_tags`]), folder markers ([`create_missing_markers`]) and the uploaded template
+//! ([`put_template`]). These return what S3 said; whether a bucket is ours is decided by
+//! `ownership`, and the actions phrase the refusals.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -16,65 +14,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
-use super::DEPLOYMENT_TAG;
 use super::error::{Backoff, code, describe, is_retryable_code};
-use crate::exit::Refusal;
 
 /// Content type of uploaded templates.
 pub const TEMPLATE_CONTENT_TYPE: &str = "application/x-yaml";
-
-/// What [`check_bucket_name`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BucketCheck {
-    /// No bucket has this name: CloudFormation can create it.
-    Free,
-    /// A bucket in this account and region tagged for this deployment.
-    Ours,
-}
-
-/// HeadBucket, then (when it exists) GetBucketTagging: is `bucket` free, or ours for
-/// `deployment`? Anything else — another account's bucket (403), a bucket in another region
-/// (301), a bucket here without our tag or with another deployment's — is a [`Refusal`].
-pub async fn check_bucket_name(
-    s3: &Client,
-    bucket: &str,
-    deployment: &str,
-    region: &str,
-) -> anyhow::Result<BucketCheck> {
-    match head_bucket(s3, bucket)
-        .await
-        .map_err(describe)
-        .with_context(|| format!("checking whether bucket name {bucket} is free (HeadBucket)"))?
-    {
-        HeadBucket::Exists => {}
-        HeadBucket::Missing => return Ok(BucketCheck::Free),
-        HeadBucket::Forbidden => {
-            return Err(Refusal(format!(
-                "bucket name `{bucket}` is already taken by another AWS account (HeadBucket: 403 Forbidden); nothing was changed. Bucket names are global: choose another with s3.bucket_name_override"
-            ))
-            .into());
-        }
-        HeadBucket::OtherRegion(elsewhere) => {
-            return Err(Refusal(format!(
-                "bucket `{bucket}` already exists in {elsewhere}, not in the config's region {region}; nothing was changed. Choose another name with s3.bucket_name_override, or fix environment.region"
-            ))
-            .into());
-        }
-    }
-    let tags = bucket_tags(s3, bucket).await?;
-    match tags.get(DEPLOYMENT_TAG) {
-        Some(owner) if owner == deployment => Ok(BucketCheck::Ours),
-        Some(owner) => Err(Refusal(format!(
-            "bucket `{bucket}` belongs to deployment `{owner}` (tag {DEPLOYMENT_TAG}), not to `{deployment}`; nothing was changed. Use that deployment's config, or choose another name with s3.bucket_name_override"
-        ))
-        .into()),
-        None => Err(Refusal(format!(
-            "bucket `{bucket}` already exists in this account but is not managed by s3-provisioner (no {DEPLOYMENT_TAG} tag); refusing to take it over, nothing was changed. Choose another name with s3.bucket_name_override"
-        ))
-        .into()),
-    }
-}
 
 /// What HeadBucket says about a bucket name, classified by HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]

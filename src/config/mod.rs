@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::output::shown_path;
+use crate::text::shown_path;
 
 /// Largest config file accepted. A real config is under 1 KiB; the limit only stops accidents
 /// (a wrong file) and hostile input from costing time or memory.

@@ -149,3 +149,15 @@ impl ValidConfig {
             })
     }
 }
+
+impl crate::naming::NameParts for ValidConfig {
+    fn name_parts(&self) -> crate::naming::Parts<'_> {
+        crate::naming::Parts {
+            company_prefix: &self.client.company_prefix,
+            env: self.environment.env.as_str(),
+            tenant_id: &self.client.tenant_id,
+            region: &self.environment.region,
+            bucket_name_override: self.s3.bucket_name_override.as_deref(),
+        }
+    }
+}

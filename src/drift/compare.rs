@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::reported::{ResourceDrift, StackDriftOutcome};
 use super::state::{
     BucketState, EncryptionRule, LifecycleRuleState, ParameterState, PublicAccessBlock,
     TransitionRule,
 };
 use super::{ABSENT, Check, Finding, Source};
-use crate::aws::drift::{ResourceDrift, StackDriftOutcome};
 use crate::blueprint;
 use crate::template;
 
@@ -487,7 +487,7 @@ mod tests {
 
     #[test]
     fn cloudformation_differences_become_findings() {
-        use crate::aws::drift::PropertyDrift;
+        use crate::drift::reported::PropertyDrift;
         let outcome = StackDriftOutcome::Completed {
             stack_status: "DRIFTED".to_owned(),
             resources: vec![

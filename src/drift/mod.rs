@@ -2,14 +2,16 @@
 //!
 //! This module is pure: it owns the findings ([`Finding`], [`Check`], [`Source`]), the expected
 //! state derived from the generated template ([`expected`]), the comparison of expected with live
-//! state ([`compare`]) and the findings table. Reading the live state is [`crate::aws::live`]'s job;
-//! CloudFormation's own drift detection is [`crate::aws::drift`]'s. The expected values are never
-//! restated here: they come from [`crate::template::build`], the same source of truth as the
+//! state ([`compare`]) and the findings table, and the data compared: the live state ([`state`]) and
+//! CloudFormation's drift report ([`reported`]). Reading the live state is [`crate::aws::live`]'s
+//! job, running CloudFormation's drift detection [`crate::aws::drift`]'s; `drift` uses nothing of
+//! `aws`. The expected values are never restated here: they come from [`crate::template::build`], the same source of truth as the
 //! template CloudFormation deploys.
 
 pub mod compare;
 pub mod expected;
 pub mod policy_json;
+pub mod reported;
 pub mod state;
 
 use serde::Serialize;

@@ -118,8 +118,8 @@ pub fn deployment_record(config: &ValidConfig, deployment: &Deployment) -> Strin
     format!(
         "Name of the S3 bucket of deployment {}; deployed by {} {} from config sha256 {}",
         deployment.name,
-        crate::TOOL,
-        crate::VERSION,
+        crate::about::TOOL,
+        crate::about::VERSION,
         config.normalised_sha256()
     )
 }
@@ -127,8 +127,8 @@ pub fn deployment_record(config: &ValidConfig, deployment: &Deployment) -> Strin
 /// The `Metadata.S3Provisioner` block `build` writes.
 pub fn metadata(config: &ValidConfig, deployment: &Deployment) -> TemplateMetadata {
     TemplateMetadata {
-        tool: crate::TOOL.to_owned(),
-        tool_version: crate::VERSION.to_owned(),
+        tool: crate::about::TOOL.to_owned(),
+        tool_version: crate::about::VERSION.to_owned(),
         deployment: deployment.name.clone(),
         solution: deployment.solution.clone(),
         pattern: deployment.pattern.as_str().to_owned(),

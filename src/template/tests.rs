@@ -126,12 +126,12 @@ fn tool_version_is_metadata_not_a_tag() {
     let text = rendered(&config, &deployment);
     let metadata = metadata_of(&text).unwrap();
     assert_eq!(metadata, super::metadata(&config, &deployment));
-    assert_eq!(metadata.tool_version, crate::VERSION);
+    assert_eq!(metadata.tool_version, crate::about::VERSION);
     assert_eq!(metadata.config_sha256, config.normalised_sha256());
     assert!(
         stack_tags(&config, &deployment)
             .iter()
-            .all(|(_, v)| v != crate::VERSION)
+            .all(|(_, v)| v != crate::about::VERSION)
     );
 }
 

@@ -2,15 +2,18 @@
 //! says what deploying will really do: before CloudFormation is asked to create a bucket (a new
 //! stack, or a stack whose bucket would get another name), the name must be free, or an empty
 //! leftover of this very deployment. Anything else — another account's bucket, one in another
-//! region, one in this account that is untagged or another deployment's — is refused (exit 4) by
-//! [`s3::check_bucket_name`]; a leftover of ours that holds data is an error with the way out.
+//! region, one in this account that is untagged or another deployment's — is refused (exit 4);
+//! a leftover of ours that holds data is an error with the way out.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use crate::aws::AwsClients;
 use crate::aws::cfn::StackInfo;
-use crate::aws::s3::{self, BucketCheck};
+use crate::aws::error::describe;
+use crate::aws::s3::{self, HeadBucket};
+use crate::exit::Refusal;
 use crate::naming::Deployment;
+use crate::ownership::{self, DEPLOYMENT_TAG, Owner};
 
 /// What deploying will find under the deployment's bucket name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,15 +43,57 @@ pub async fn check_new_bucket(
     deployment: &Deployment,
 ) -> anyhow::Result<NewBucket> {
     let bucket = &deployment.bucket_name;
-    match s3::check_bucket_name(&aws.s3, bucket, &deployment.name, &aws.region).await? {
-        BucketCheck::Free => Ok(NewBucket::Free),
-        BucketCheck::Ours if s3::bucket_is_empty(&aws.s3, bucket).await? => {
-            Ok(NewBucket::EmptyLeftover)
+    if !bucket_is_ours(aws, deployment).await? {
+        return Ok(NewBucket::Free);
+    }
+    if s3::bucket_is_empty(&aws.s3, bucket).await? {
+        return Ok(NewBucket::EmptyLeftover);
+    }
+    bail!(
+        "bucket {bucket} already exists and holds data (tagged for deployment {}), but stack {} does not manage it: it was kept when its stack was deleted (DeletionPolicy Retain). CloudFormation cannot take it over, and this tool never deletes data on its own. Remove it with --action tear-down --force (this deletes its contents), or choose another name with s3.bucket_name_override",
+        deployment.name,
+        deployment.stack_name
+    )
+}
+
+/// HeadBucket, then (when it exists) GetBucketTagging: `false` when no bucket has the name,
+/// `true` when the bucket is this deployment's. Anything else — another account's bucket (403),
+/// a bucket in another region (301), a bucket here without our tag or with another deployment's —
+/// is a [`Refusal`].
+async fn bucket_is_ours(aws: &AwsClients, deployment: &Deployment) -> anyhow::Result<bool> {
+    let bucket = &deployment.bucket_name;
+    let region = &aws.region;
+    match s3::head_bucket(&aws.s3, bucket)
+        .await
+        .map_err(describe)
+        .with_context(|| format!("checking whether bucket name {bucket} is free (HeadBucket)"))?
+    {
+        HeadBucket::Exists => {}
+        HeadBucket::Missing => return Ok(false),
+        HeadBucket::Forbidden => {
+            return Err(Refusal(format!(
+                "bucket name `{bucket}` is already taken by another AWS account (HeadBucket: 403 Forbidden); nothing was changed. Bucket names are global: choose another with s3.bucket_name_override"
+            ))
+            .into());
         }
-        BucketCheck::Ours => bail!(
-            "bucket {bucket} already exists and holds data (tagged for deployment {}), but stack {} does not manage it: it was kept when its stack was deleted (DeletionPolicy Retain). CloudFormation cannot take it over, and this tool never deletes data on its own. Remove it with --action tear-down --force (this deletes its contents), or choose another name with s3.bucket_name_override",
-            deployment.name,
-            deployment.stack_name
-        ),
+        HeadBucket::OtherRegion(elsewhere) => {
+            return Err(Refusal(format!(
+                "bucket `{bucket}` already exists in {elsewhere}, not in the config's region {region}; nothing was changed. Choose another name with s3.bucket_name_override, or fix environment.region"
+            ))
+            .into());
+        }
+    }
+    let tags = s3::bucket_tags(&aws.s3, bucket).await?;
+    match ownership::owner(|key| tags.get(key).map(String::as_str), &deployment.name) {
+        Owner::Ours => Ok(true),
+        Owner::Other(owner) => Err(Refusal(format!(
+            "bucket `{bucket}` belongs to deployment `{owner}` (tag {DEPLOYMENT_TAG}), not to `{}`; nothing was changed. Use that deployment's config, or choose another name with s3.bucket_name_override",
+            deployment.name
+        ))
+        .into()),
+        Owner::Untagged => Err(Refusal(format!(
+            "bucket `{bucket}` already exists in this account but is not managed by s3-provisioner (no {DEPLOYMENT_TAG} tag); refusing to take it over, nothing was changed. Choose another name with s3.bucket_name_override"
+        ))
+        .into()),
     }
 }

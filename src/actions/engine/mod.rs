@@ -22,15 +22,16 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
+use crate::aws::AwsClients;
 use crate::aws::cfn::{
     self, ChangeSetDetails, ChangeSetHandle, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest,
     EventCursor, Poller, ResourceChange, StackInfo, StackStatus, stack_name_of,
 };
 use crate::aws::s3;
-use crate::aws::{AwsClients, DEPLOYMENT_TAG};
 use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::output::{Output, Style};
+use crate::ownership::{self, DEPLOYMENT_TAG, Owner};
 
 pub use progress::EventDisplay;
 
@@ -409,16 +410,16 @@ pub fn holds_no_deployment(stack: &StackInfo) -> bool {
     )
 }
 
-/// Refuse (exit 4) unless `stack` carries [`DEPLOYMENT_TAG`] = this deployment (SPEC §9).
+/// Refuse (exit 4) unless `stack` is this deployment's ([`ownership::owner`]).
 pub fn ensure_owned(stack: &StackInfo, deployment: &Deployment) -> anyhow::Result<()> {
-    match stack.tag(DEPLOYMENT_TAG) {
-        Some(owner) if owner == deployment.name => Ok(()),
-        Some(owner) => Err(Refusal(format!(
+    match ownership::owner(|key| stack.tag(key), &deployment.name) {
+        Owner::Ours => Ok(()),
+        Owner::Other(owner) => Err(Refusal(format!(
             "stack {} belongs to deployment `{owner}` (tag {DEPLOYMENT_TAG}), not to `{}`; refusing to change it, nothing was changed. Check --config and --solution",
             stack.name, deployment.name
         ))
         .into()),
-        None => Err(Refusal(format!(
+        Owner::Untagged => Err(Refusal(format!(
             "stack {} exists but was not created by s3-provisioner (it has no {DEPLOYMENT_TAG} tag); refusing to change it, nothing was changed. Rename the deployment (company_prefix, tenant_id) or remove that stack yourself",
             stack.name
         ))
@@ -654,7 +655,7 @@ pub async fn watch(
     cursor: &mut EventCursor,
     poller: Poller,
 ) -> anyhow::Result<Option<StackInfo>> {
-    let mut display = EventDisplay::new(out.is_interactive());
+    let mut display = EventDisplay::new(out);
     let stack = cursor.stack.clone();
     let result = {
         let mut on_event = |event: &cfn::StackEvent| display.show(out, event);

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::aws::cfn::StackEvent;
-use crate::output::{Level, Output, Style};
+use crate::output::{Level, LiveDisplay, Output, Style};
 
 /// Shows stack events as they arrive.
 pub struct EventDisplay {
@@ -18,19 +18,17 @@ pub struct EventDisplay {
 }
 
 struct Live {
-    multi: MultiProgress,
+    display: LiveDisplay,
     bars: BTreeMap<String, ProgressBar>,
-    style: ProgressStyle,
 }
 
 impl EventDisplay {
-    /// A display that redraws when `interactive`, and prints lines otherwise.
-    pub fn new(interactive: bool) -> Self {
-        let live = interactive.then(|| Live {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+    /// A display that redraws when `out` allows it ([`Output::live_display`]), and prints lines
+    /// otherwise.
+    pub fn new(out: &Output) -> Self {
+        let live = out.live_display().map(|display| Live {
+            display,
             bars: BTreeMap::new(),
-            style: ProgressStyle::with_template("{spinner} {prefix:30} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         });
         EventDisplay { live }
     }
@@ -52,11 +50,9 @@ impl EventDisplay {
             .bars
             .entry(event.logical_id.clone())
             .or_insert_with(|| {
-                let bar = redrawn.multi.add(ProgressBar::new_spinner());
-                bar.set_style(redrawn.style.clone());
-                bar.set_prefix(event.logical_id.clone());
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                bar
+                redrawn
+                    .display
+                    .spinner("{spinner} {prefix:30} {wide_msg}", &event.logical_id)
             });
         let message = match &event.reason {
             Some(reason) if !reason.is_empty() => format!("{} — {reason}", event.status),
@@ -141,7 +137,7 @@ mod tests {
     #[test]
     fn without_a_terminal_each_event_is_one_timestamped_line() {
         let (mut out, captured) = crate::fixtures::captured_output(OutputFormat::Text);
-        let mut display = EventDisplay::new(false);
+        let mut display = EventDisplay::new(&out);
         display.show(&mut out, &event("CREATE_IN_PROGRESS", None));
         display.show(
             &mut out,

@@ -6,12 +6,13 @@
 use std::path::Path;
 
 mod s3;
+mod sections;
 mod solution;
 mod warnings;
 
 use super::rules::{self, Violation};
 use super::yaml::{Entry, Kind, Node, Pos, Scalar};
-use super::{Client, Environment, LifecyclePreset, Problem, S3Settings, ValidConfig, VpcSettings};
+use super::{Problem, ValidConfig};
 use warnings::{derived_names, warnings};
 
 const CLIENT_KEYS: &[&str] = &["company_name", "company_prefix", "account_id", "tenant_id"];
@@ -379,103 +380,14 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
     );
     let s3 = c.section(root_entries, root_pos, "s3", S3_KEYS, false);
 
-    let field =
-        |c: &mut Checker, section, key: &str, rule: fn(&str) -> Result<String, Violation>| {
-            let (text, pos) = c.required(section, key)?;
-            c.check(&format!("client.{key}"), pos, &text, rule(&text))
-                .map(|value| (value, pos))
-        };
-    let company_name = field(&mut c, client, "company_name", rules::company_name);
-    let company_prefix = field(&mut c, client, "company_prefix", rules::company_prefix);
-    let account_id = field(&mut c, client, "account_id", rules::account_id);
-    let tenant_id = field(&mut c, client, "tenant_id", rules::tenant_id);
-    let env = c
-        .required(environment, "env")
-        .and_then(|(text, pos)| c.check("environment.env", pos, &text, rules::env(&text)));
-    let region = c.required(environment, "region").and_then(|(text, pos)| {
-        c.check("environment.region", pos, &text, rules::region(&text))
-            .map(|region| (region, pos))
-    });
-
-    let get = |key: &str| s3.and_then(|s| s.get(key));
-    let bucket_name_override = c.bucket_name_override(s3);
-    let versioning = c.versioning(get("versioning"));
-    let lifecycle = c
-        .optional(s3, "lifecycle_policy")
-        .and_then(|text| match text {
-            None => Ok(LifecyclePreset::None),
-            Some((text, pos)) => c
-                .check("s3.lifecycle_policy", pos, &text, rules::lifecycle(&text))
-                .ok_or(()),
-        });
-    let vpc_id = c.optional(s3, "vpc_id").and_then(|text| match text {
-        None => Ok(None),
-        Some((text, pos)) => c
-            .check("s3.vpc_id", pos, &text, rules::vpc_id(&text))
-            .map(|id| Some((id, pos)))
-            .ok_or(()),
-    });
-    let route_tables = c.route_table_ids(get("route_table_ids"));
-    let vpc = match (&vpc_id, route_tables) {
-        (Ok(Some((_, pos))), Ok(None)) => {
-            let at = get("route_table_ids").map_or(*pos, |entry| entry.value.pos());
-            c.problem(
-                at,
-                "s3.route_table_ids",
-                None,
-                "is required when vpc_id is set (the S3 gateway endpoint is attached to route tables)",
-                "list the route tables of the VPC's subnets, e.g. route_table_ids: \"rtb-0a1b2c3d,rtb-4e5f6a7b\"",
-            );
-            Err(())
-        }
-        (Ok(None), Ok(Some((_, pos)))) => {
-            c.problem(
-                pos,
-                "s3.route_table_ids",
-                None,
-                "is set but vpc_id is not; route tables are only used by the VPC endpoint",
-                "set vpc_id to the VPC these route tables belong to, or remove route_table_ids",
-            );
-            Err(())
-        }
-        (Ok(Some((vpc_id, _))), Ok(Some((route_table_ids, _)))) => Ok(Some(VpcSettings {
-            vpc_id: vpc_id.clone(),
-            route_table_ids,
-        })),
-        (Ok(None), Ok(None)) => Ok(None),
-        _ => Err(()),
-    };
-    let tags = c.tags(get("tags"));
+    let client = sections::client(&mut c, client);
+    let environment = sections::environment(&mut c, environment);
+    let s3 = sections::s3(&mut c, s3);
     let solution = c.solution(root_entries.iter().find(|e| e.key.value == "solution"));
 
     let mut problems = c.problems;
-    let (
-        Some((company_name, _)),
-        Some((company_prefix, prefix_pos)),
-        Some((account_id, _)),
-        Some((tenant_id, _)),
-        Some(env),
-        Some((region, _)),
-        Ok(bucket_name_override),
-        Some(versioning),
-        Ok(lifecycle_policy),
-        Ok(vpc),
-        Some(tags),
-        Ok(solution),
-    ) = (
-        company_name,
-        company_prefix,
-        account_id,
-        tenant_id,
-        env,
-        region,
-        bucket_name_override,
-        versioning,
-        lifecycle,
-        vpc,
-        tags,
-        solution,
-    )
+    let (Some((client, prefix_pos)), Some(environment), Some(s3), Ok(solution)) =
+        (client, environment, s3, solution)
     else {
         sort(&mut problems);
         return Err(problems);
@@ -486,20 +398,9 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
     }
     let mut config = ValidConfig {
         source: source.to_owned(),
-        client: Client {
-            company_name,
-            company_prefix,
-            account_id,
-            tenant_id,
-        },
-        environment: Environment { env, region },
-        s3: S3Settings {
-            bucket_name_override,
-            versioning,
-            lifecycle_policy,
-            vpc,
-            tags,
-        },
+        client,
+        environment,
+        s3,
         solution: solution.as_ref().map(|(name, _)| name.clone()),
         warnings: Vec::new(),
     };

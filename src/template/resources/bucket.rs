@@ -12,7 +12,7 @@ use crate::template::model::{ResourceType, Tag};
 
 /// Tag naming the deployment that owns a bucket or stack; the ownership check of SPEC §9 reads
 /// the same constant, so the tag written and the tag checked cannot differ.
-pub use crate::aws::DEPLOYMENT_TAG;
+pub use crate::ownership::DEPLOYMENT_TAG;
 /// Tag marking resources managed by the tool.
 pub const MANAGED_BY_TAG: &str = "s3-provisioner:managed-by";
 /// Value of [`MANAGED_BY_TAG`].
