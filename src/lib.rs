@@ -88,7 +88,7 @@ pub struct Injected {
     pub roles: aws::role::RoleCache,
 }
 
-/// [`run`] with the parts `injected` gives.
+/// [`run()`] with the parts `injected` gives.
 pub async fn run_with(cli: Cli, injected: Injected) -> ExitStatus {
     let mut options = run_options(&cli, stop::Interrupts::install(output::notice));
     options.http_client = injected.http_client;

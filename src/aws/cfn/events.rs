@@ -159,7 +159,7 @@ impl EventCursor {
 
     /// The failure that caused the others: the oldest failed resource whose reason is its own
     /// (not "Resource creation cancelled", not the stack's summary "The following resource(s)
-    /// failed to create: [Bucket]"). CloudFormation gives the real reason only on that
+    /// failed to create: \[Bucket\]"). CloudFormation gives the real reason only on that
     /// resource's own event.
     pub fn root_cause(&self) -> Option<&StackEvent> {
         let resources = || {
