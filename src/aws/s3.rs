@@ -86,17 +86,6 @@ pub async fn bucket_is_empty(s3: &Client, bucket: &str) -> anyhow::Result<bool> 
     Ok(page.versions().is_empty() && page.delete_markers().is_empty())
 }
 
-/// DeleteBucket. S3 refuses a bucket that is not empty, so this can never lose data.
-pub async fn delete_empty_bucket(s3: &Client, bucket: &str) -> anyhow::Result<()> {
-    s3.delete_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .map_err(describe)
-        .with_context(|| format!("deleting the empty bucket {bucket}"))?;
-    Ok(())
-}
-
 /// How many folder markers were created and how many were there already.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MarkerReport {

@@ -27,7 +27,7 @@ use crate::aws::cfn::{
     self, ChangeSetDetails, ChangeSetHandle, ChangeSetKind, ChangeSetOutcome, ChangeSetRequest,
     EventCursor, Poller, ResourceChange, StackInfo, StackStatus, stack_name_of,
 };
-use crate::aws::s3;
+use crate::aws::empty;
 use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::output::{Output, Style};
@@ -452,7 +452,9 @@ async fn check_bucket_is_free(
                 ),
             )
             .await?;
-            s3::delete_empty_bucket(&aws.s3, bucket).await?;
+            // DeleteBucket: S3 refuses a bucket that is not empty, so this can never lose data;
+            // a 409 OperationAborted (the name still settling) is retried.
+            empty::delete_bucket(&aws.s3, bucket).await?;
             out.info(format!("Deleted the empty leftover bucket {bucket}"), &[]);
             Ok(())
         }
