@@ -149,24 +149,7 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
     .await?;
     let stop = Stop::new(ctx.options.interrupts.clone(), ctx.options.timeout);
     let finished = {
-        let work = std::pin::pin!(async {
-            if matches!(
-                ctx.options.action,
-                Action::PrepMaster | Action::CreateBucket
-            ) {
-                // Both reads at once: the stack lookup changes nothing, and nothing that does
-                // runs before the account check has passed.
-                let stack_name = ctx.deployment.stack_name.clone();
-                let (verified, existing) = tokio::join!(
-                    verify_account(ctx, &aws),
-                    crate::aws::cfn::describe_stack(&aws.cfn, &stack_name)
-                );
-                verified?;
-                return deploy::run(ctx, &aws, existing?).await;
-            }
-            verify_account(ctx, &aws).await?;
-            run_action(ctx, &aws).await
-        });
+        let work = std::pin::pin!(run_action(ctx, &aws));
         stop.run(work).await
     };
     let result = match finished {
@@ -185,24 +168,35 @@ async fn run_aws(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 /// account check, without the deadline and Ctrl-C handling of [`run`]: for tests whose clients
 /// answer partly from mocks (what no emulator does) and partly from an emulator.
 pub async fn run_with_clients(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
-    verify_account(ctx, aws).await?;
     run_action(ctx, aws).await
 }
 
-/// The one `match` from an AWS action to its code.
+/// The one `match` from an AWS action to its code, each after the account check: nothing that
+/// changes AWS runs before it has passed.
 async fn run_action(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome> {
+    if matches!(
+        ctx.options.action,
+        Action::PrepMaster | Action::CreateBucket
+    ) {
+        // The stack lookup changes nothing, so it runs at the same time as the account check
+        // (one round trip less before a deployment starts).
+        let stack_name = ctx.deployment.stack_name.clone();
+        let (verified, existing) = tokio::join!(
+            verify_account(ctx, aws),
+            crate::aws::cfn::describe_stack(&aws.cfn, &stack_name)
+        );
+        verified?;
+        return deploy::run(ctx, aws, existing?).await;
+    }
+    verify_account(ctx, aws).await?;
     match ctx.options.action {
         Action::ShowChanges => show_changes::run(ctx, aws).await,
         Action::CheckDrift => check_drift::run(ctx, aws).await,
         Action::UploadTemplate => upload_template::run(ctx, aws).await,
-        Action::PrepMaster | Action::CreateBucket => {
-            let existing =
-                crate::aws::cfn::describe_stack(&aws.cfn, &ctx.deployment.stack_name).await?;
-            deploy::run(ctx, aws, existing).await
-        }
         Action::DeploySolution => deploy_solution::run(ctx, aws).await,
         Action::TestDeploy => test_deploy::run(ctx, aws).await,
         Action::TearDown => tear_down::run(ctx, aws).await,
+        Action::PrepMaster | Action::CreateBucket => unreachable!("deployed above"),
         Action::ValidateConfig
         | Action::CreateProvTemplate
         | Action::ValidateProvTemplate
