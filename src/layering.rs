@@ -2,6 +2,10 @@
 //! may refer (`use crate::x`, `crate::x::…`, `super::…` out of its own module) only to the modules
 //! its row names. Test code may use anything: `#[cfg(test)]` items, `tests.rs` files and the
 //! fixtures modules are skipped.
+//!
+//! Inside `actions`, one more rule: no action file uses another (`super::deploy::…` from
+//! `actions/test_deploy.rs`); what two actions share is a workflow in `ops`, so changing one action
+//! never silently changes another.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -154,12 +158,47 @@ fn first_segments(rest: &str) -> Vec<String> {
     names
 }
 
+/// The layer whose files may not use each other (see the module doc).
+const ADAPTERS: &str = "actions";
+
+/// The sibling modules of `ADAPTERS` that the file at `path` (`actions/x.rs`) refers to, through
+/// `super::sibling` or `crate::actions::sibling`. Items of `actions/mod.rs` itself are fine.
+fn sibling_references(path: &[String], code: &str, siblings: &BTreeSet<String>) -> Vec<String> {
+    let [layer, own] = path else {
+        return Vec::new();
+    };
+    if layer != ADAPTERS {
+        return Vec::new();
+    }
+    let mut found = BTreeSet::new();
+    for prefix in ["super::".to_owned(), format!("crate::{ADAPTERS}::")] {
+        for (at, _) in code.match_indices(prefix.as_str()) {
+            let before = &code[..at];
+            if before.ends_with("super::") || before.ends_with(|c: char| c.is_alphanumeric()) {
+                continue;
+            }
+            for name in first_segments(&code[at + prefix.len()..]) {
+                if name != *own && siblings.contains(&name) {
+                    found.insert(name);
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
 /// Every reference that the table does not allow, as `file: module → used`.
 fn violations(
     files: &[(String, String)],
     table: &BTreeMap<String, BTreeSet<String>>,
 ) -> Vec<String> {
     let modules: BTreeSet<String> = table.keys().cloned().collect();
+    let siblings: BTreeSet<String> = files
+        .iter()
+        .map(|(file, _)| module_path(Path::new(file)))
+        .filter(|path| path.len() == 2 && path[0] == ADAPTERS)
+        .map(|path| path[1].clone())
+        .collect();
     let mut found = Vec::new();
     for (file, source) in files {
         let relative = Path::new(file);
@@ -182,10 +221,17 @@ fn violations(
             ));
             continue;
         };
-        for used in references(&path, &production_code(source), &modules) {
+        let code = production_code(source);
+        for used in references(&path, &code, &modules) {
             if !allowed.contains(&used) {
                 found.push(format!("{file}: `{}` → `{used}`", path[0]));
             }
+        }
+        for sibling in sibling_references(&path, &code, &siblings) {
+            found.push(format!(
+                "{file}: action `{}` → action `{sibling}` (move what they share into `ops`)",
+                path[1]
+            ));
         }
     }
     found
@@ -257,4 +303,45 @@ fn a_lower_layer_importing_a_higher_one_is_caught() {
     // A sub-module's `super::` stays inside its own module.
     let inner = ("actions/a.rs".to_owned(), "use super::b;\n".to_owned());
     assert!(violations(&[inner], &table).is_empty());
+}
+
+#[test]
+fn an_action_using_another_action_is_caught() {
+    let table = allowed_table(
+        "//! | module | may use |\n//! |---|---|\n//! | `ops` | — |\n//! | `actions` | `ops` |\n",
+    );
+    let deploy = (
+        "actions/deploy.rs".to_owned(),
+        "use super::Ctx;\n".to_owned(),
+    );
+    let tear_down = ("actions/tear_down.rs".to_owned(), String::new());
+    for shared in [
+        "use super::{Ctx, Outcome};\nuse crate::ops::markers;\n",
+        "use super::*;\n",
+        "#[cfg(test)]\nmod tests {\n    use super::super::deploy::run;\n}\n",
+    ] {
+        let test_deploy = ("actions/test_deploy.rs".to_owned(), shared.to_owned());
+        let files = [deploy.clone(), tear_down.clone(), test_deploy];
+        assert!(violations(&files, &table).is_empty(), "{shared}");
+    }
+    let uses = |sibling: &str| {
+        format!(
+            "actions/test_deploy.rs: action `test_deploy` → action `{sibling}` (move what they share into `ops`)"
+        )
+    };
+    for (reaching, expected) in [
+        ("use super::deploy::create_markers;\n", vec![uses("deploy")]),
+        (
+            "use super::{Ctx, deploy, tear_down::run};\n",
+            vec![uses("deploy"), uses("tear_down")],
+        ),
+        (
+            "fn f() { crate::actions::deploy::run(); }\n",
+            vec![uses("deploy")],
+        ),
+    ] {
+        let test_deploy = ("actions/test_deploy.rs".to_owned(), reaching.to_owned());
+        let files = [deploy.clone(), tear_down.clone(), test_deploy];
+        assert_eq!(violations(&files, &table), expected, "{reaching}");
+    }
 }

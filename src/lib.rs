@@ -25,7 +25,8 @@
 //! | `drift` | `blueprint`, `naming`, `template` |
 //! | `aws` | `about`, `blueprint`, `drift`, `exit`, `ownership` |
 //! | `cli` | `about`, `output`, `shard` |
-//! | `actions` | `about`, `aws`, `blueprint`, `cli`, `config`, `drift`, `exit`, `fsutil`, `naming`, `output`, `ownership`, `policy`, `stop`, `template` |
+//! | `ops` | `aws`, `blueprint`, `config`, `drift`, `exit`, `naming`, `output`, `ownership`, `template` |
+//! | `actions` | `about`, `aws`, `blueprint`, `cli`, `config`, `drift`, `exit`, `fsutil`, `naming`, `ops`, `output`, `ownership`, `policy`, `stop`, `template` |
 //! | `run` | `about`, `actions`, `aws`, `config`, `exit`, `naming`, `output`, `report` |
 //! | `fleet` | `actions`, `exit`, `output`, `run` |
 //!
@@ -49,6 +50,7 @@ pub mod fsutil;
 #[cfg(test)]
 mod layering;
 pub mod naming;
+pub mod ops;
 pub mod output;
 pub mod ownership;
 pub mod policy;

@@ -22,11 +22,11 @@ use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http
 use aws_smithy_types::DateTime;
 use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
-use s3_provisioner::actions::engine::{self, DeployRequest, StackAction, Waits};
 use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
 use s3_provisioner::cli::OutputFormat;
 use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::naming::{Deployment, Pattern};
+use s3_provisioner::ops::engine::{self, DeployRequest, StackAction, Waits};
 use s3_provisioner::output::{Captured, Output, OutputSettings};
 
 const REGION: &str = "us-west-1";

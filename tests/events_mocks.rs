@@ -14,11 +14,11 @@ use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutpu
 use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStatus, Tag};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use aws_smithy_types::DateTime;
-use s3_provisioner::actions::engine::{self, Waits};
 use s3_provisioner::aws::cfn::{self, ChangeSetHandle, ChangeSetKind, EventCursor};
 use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
 use s3_provisioner::cli::OutputFormat;
 use s3_provisioner::exit::{ExitStatus, status_for_error};
+use s3_provisioner::ops::engine::{self, Waits};
 use s3_provisioner::output::{Output, OutputSettings};
 
 type Cfn = aws_sdk_cloudformation::Client;

@@ -22,13 +22,13 @@ use aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::error::ErrorMetadata;
-use s3_provisioner::actions::engine::{self, DeployRequest, Waits};
 use s3_provisioner::aws::empty::{delete_bucket, delete_bucket_with};
 use s3_provisioner::aws::error::Backoff;
 use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
 use s3_provisioner::cli::OutputFormat;
 use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::naming::{Deployment, Pattern};
+use s3_provisioner::ops::engine::{self, DeployRequest, Waits};
 use s3_provisioner::output::{Output, OutputSettings};
 
 type Cfn = aws_sdk_cloudformation::Client;

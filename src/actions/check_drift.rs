@@ -9,17 +9,15 @@
 
 use serde::Serialize;
 
-use super::{Ctx, Outcome, config_arg, deploy_action, engine, shell_word};
+use super::{Ctx, Outcome, config_arg, deploy_action, shell_word};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, Poller};
 use crate::aws::drift::{StackDriftOutcome, detect_stack_drift};
-use crate::aws::live;
-use crate::config::ValidConfig;
-use crate::drift::{self, Check, CheckResult, Finding, Source, compare, expected};
+use crate::drift::{self, Check, CheckResult, Finding, Source, compare};
 use crate::exit::ExitStatus;
 use crate::naming::Deployment;
+use crate::ops::{engine, live_checks};
 use crate::output::Style;
-use crate::template;
 
 /// The `result` of the JSON document.
 #[derive(Debug, Serialize)]
@@ -91,7 +89,7 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     }
 
     let mut findings = compare::stack_findings(&outcome);
-    findings.extend(live_findings(aws, ctx.config, deployment).await?);
+    findings.extend(live_checks::live_findings(aws, ctx.config, deployment).await?);
     let checks = drift::check_results(&Check::LIVE, &findings);
     let in_sync = findings.is_empty() && !detection_failed;
 
@@ -217,40 +215,6 @@ fn checked_list(outcome: &StackDriftOutcome) -> String {
         .chain(Check::LIVE.iter().map(|c| c.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The live checks (steps 2 and 3 of check-drift), shared with `test-deploy`: the bucket's settings
-/// and SSM parameters against the template built from `config`, and the blueprint markers of every
-/// solution present under `solutions/` plus the deployment's own solution.
-pub(super) async fn live_findings(
-    aws: &AwsClients,
-    config: &ValidConfig,
-    deployment: &Deployment,
-) -> anyhow::Result<Vec<Finding>> {
-    let expected = expected::expected(&template::build(config, deployment), deployment);
-    let mut findings = Vec::new();
-    if live::bucket_exists(&aws.s3, &expected.bucket_name).await? {
-        let (state, mut solutions) = tokio::try_join!(
-            live::read_bucket(&aws.s3, &expected.bucket_name),
-            live::solutions(&aws.s3, &expected.bucket_name),
-        )?;
-        findings.extend(compare::compare_bucket(&expected.bucket, &state));
-        if !solutions.contains(&deployment.solution) {
-            solutions.push(deployment.solution.clone());
-            solutions.sort();
-        }
-        let wanted = compare::wanted_markers(&solutions);
-        let present = live::existing_keys(&aws.s3, &expected.bucket_name, &wanted).await?;
-        findings.extend(compare::compare_folders(&solutions, &present));
-    } else {
-        findings.push(compare::missing_bucket(&expected.bucket_name));
-    }
-    let parameters = live::read_parameters(&aws.ssm, &expected.parameters).await?;
-    findings.extend(compare::compare_parameters(
-        &expected.parameters,
-        &parameters,
-    ));
-    Ok(findings)
 }
 
 #[cfg(test)]

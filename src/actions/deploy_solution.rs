@@ -6,11 +6,11 @@ use anyhow::bail;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::deploy::create_markers;
-use super::engine;
 use super::{Ctx, Outcome, config_arg};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{self, StackStatus};
+use crate::ops::engine;
+use crate::ops::markers::{self, BucketState};
 use crate::output::Style;
 
 /// The `result` of deploy-solution.
@@ -56,7 +56,16 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     };
 
     // 3. Create the missing markers.
-    let markers = create_markers(ctx, aws, &bucket, &solution).await?;
+    let action = ctx.options.action.to_string();
+    let markers = markers::create_markers(
+        ctx.out,
+        aws,
+        &bucket,
+        &solution,
+        BucketState::Existing,
+        &action,
+    )
+    .await?;
     let result = DeploySolutionResult {
         stack: stack.name,
         bucket,

@@ -23,7 +23,6 @@ mod create_policy;
 mod create_prov_template;
 mod deploy;
 mod deploy_solution;
-pub mod engine;
 mod select;
 mod show_changes;
 mod stopped;

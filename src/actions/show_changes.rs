@@ -9,10 +9,6 @@ use std::collections::BTreeMap;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use super::engine;
-use super::engine::bucket_name::{self, NewBucket};
-use super::engine::changes::{self, TagChange};
-use super::engine::replacement;
 use super::{Ctx, Outcome, config_arg, deploy_action};
 use crate::aws::AwsClients;
 use crate::aws::cfn::{
@@ -20,6 +16,10 @@ use crate::aws::cfn::{
     StackInfo, StackStatus,
 };
 use crate::exit::ExitStatus;
+use crate::ops::engine;
+use crate::ops::engine::bucket_name::{self, NewBucket};
+use crate::ops::engine::changes::{self, TagChange};
+use crate::ops::engine::replacement;
 use crate::output::Style;
 use crate::template;
 

@@ -12,16 +12,16 @@
 use serde::Serialize;
 use tokio::time::Instant;
 
-use super::check_drift::live_findings;
-use super::deploy::{bucket_of, create_markers};
-use super::engine::{self, DeployRequest, StackAction, Waits};
-use super::tear_down::{TearDownResult, TearDownSettings, live_stack, tear_down};
 use super::{Ctx, Outcome, config_arg, shell_word};
 use crate::aws::AwsClients;
 use crate::aws::live;
 use crate::drift::{self, Check, CheckResult, Finding};
 use crate::exit::ExitStatus;
 use crate::naming::{self, Deployment};
+use crate::ops::engine::{self, DeployRequest, StackAction, Waits};
+use crate::ops::live_checks::live_findings;
+use crate::ops::markers::{self, BucketState};
+use crate::ops::tear_down::{TearDownResult, TearDownSettings, live_stack, tear_down};
 use crate::output::Style;
 use crate::template;
 
@@ -186,8 +186,17 @@ async fn deploy_and_verify(
         Waits::for_timeout(ctx.options.timeout),
     ))
     .await?;
-    let bucket = bucket_of(&deployed, &test.bucket_name);
-    let markers = create_markers(ctx, aws, &bucket, &test.solution).await?;
+    let bucket = deployed.bucket_name(&test.bucket_name);
+    let action = ctx.options.action.to_string();
+    let markers = markers::create_markers(
+        ctx.out,
+        aws,
+        &bucket,
+        &test.solution,
+        BucketState::Existing,
+        &action,
+    )
+    .await?;
     ctx.out.info(
         format!("Checking test deployment {}", test.name),
         &[("checks", &Check::LIVE.len())],

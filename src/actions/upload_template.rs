@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use anyhow::bail;
 use serde::Serialize;
 
-use super::engine;
 use super::{Ctx, Outcome, config_arg, deploy_action};
 use crate::aws::AwsClients;
 use crate::aws::cfn;
 use crate::aws::s3::{self, TEMPLATE_CONTENT_TYPE};
+use crate::ops::engine;
 use crate::template;
 
 /// Object metadata key holding the tool version (sent as `x-amz-meta-tool-version`).

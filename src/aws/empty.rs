@@ -9,7 +9,7 @@
 //! NoSuchBucket…) stops the run: every further batch would fail the same way.
 //!
 //! Nothing here decides whether a bucket may be emptied (ownership, confirmation, Object Lock
-//! policy): that is `actions::tear_down`'s job. Counters are shared atomics so a caller that stops
+//! policy): that is `ops::tear_down`'s job. Counters are shared atomics so a caller that stops
 //! waiting (Ctrl-C) can still say how far it got.
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,7 +6,7 @@
 //! "Stack does not exist" and "no changes" are normal outcomes (`None`, [`ChangeSetOutcome::NoChanges`]),
 //! not errors, so callers stay idempotent. Nothing here prints, asks or decides policy (ownership,
 //! confirmation, what to do in which state): that is the deployment engine's job
-//! (`actions::engine`). Every AWS error is rendered `Code: message` with context naming the stack.
+//! (`ops::engine`). Every AWS error is rendered `Code: message` with context naming the stack.
 
 mod change_set;
 mod events;

@@ -115,6 +115,17 @@ pub struct Deployed {
     pub changes: Vec<ResourceChange>,
 }
 
+impl Deployed {
+    /// The bucket the stack reports (its `BucketName` output), or `derived` (the name the
+    /// deployment's naming gives) before the stack has outputs.
+    pub fn bucket_name(&self, derived: &str) -> String {
+        self.outputs
+            .get(crate::aws::cfn::BUCKET_NAME_OUTPUT)
+            .cloned()
+            .unwrap_or_else(|| derived.to_owned())
+    }
+}
+
 /// How many running operations [`deploy`] waits for before giving up.
 const MAX_BUSY_WAITS: usize = 3;
 
