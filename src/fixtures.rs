@@ -165,3 +165,27 @@ pub fn captured_output(format: OutputFormat) -> (Output, Captured) {
         verbose: 0,
     })
 }
+
+/// Run local (no AWS) `action` in-process on `config` and `solution` through the one action
+/// dispatch, with every directory under `root`: the outcome (or error) and the captured text.
+pub fn run_local_action(
+    action: Action,
+    config: &ValidConfig,
+    solution: &str,
+    root: &Path,
+) -> (anyhow::Result<crate::actions::Outcome>, Captured) {
+    let options = run_options(action, solution, root);
+    let deployment = crate::actions::deployment_for(action, config, solution).unwrap();
+    let (mut out, captured) = captured_output(OutputFormat::Text);
+    let mut ctx = crate::actions::Ctx {
+        config,
+        deployment: &deployment,
+        options: &options,
+        out: &mut out,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let outcome = runtime.block_on(crate::actions::run(&mut ctx));
+    (outcome, captured)
+}

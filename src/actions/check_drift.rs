@@ -235,66 +235,16 @@ mod tests {
         StackResourceDriftStatus, StackStatus,
     };
     use aws_sdk_ssm::operation::get_parameter::GetParameterError;
-    use aws_smithy_mocks::{
-        MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
-    };
+    use aws_smithy_mocks::{Rule, mock};
     use aws_smithy_types::DateTime;
 
     use super::*;
+    use crate::aws::mocks;
     use crate::cli::{Action, OutputFormat};
     use crate::fixtures;
     use crate::naming;
 
     type Cfn = aws_sdk_cloudformation::Client;
-
-    fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-        rules.iter().fold(
-            MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-            |interceptor, rule| interceptor.with_rule(rule),
-        )
-    }
-
-    fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule], ssm_rules: &[&Rule]) -> AwsClients {
-        let region = aws_config::Region::new("us-west-1");
-        let behavior = aws_config::BehaviorVersion::latest();
-        let credentials =
-            aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock");
-        let cfn = aws_sdk_cloudformation::Config::builder()
-            .behavior_version(behavior)
-            .region(region.clone())
-            .credentials_provider(credentials.clone())
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor(cfn_rules))
-            .build();
-        let s3 = aws_sdk_s3::Config::builder()
-            .behavior_version(behavior)
-            .region(region.clone())
-            .credentials_provider(credentials.clone())
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor(s3_rules))
-            .build();
-        let ssm = aws_sdk_ssm::Config::builder()
-            .behavior_version(behavior)
-            .region(region.clone())
-            .credentials_provider(credentials.clone())
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor(ssm_rules))
-            .build();
-        let sts = aws_sdk_sts::Config::builder()
-            .behavior_version(behavior)
-            .region(region)
-            .credentials_provider(credentials)
-            .http_client(create_mock_http_client())
-            .build();
-        AwsClients {
-            cfn: Cfn::from_conf(cfn),
-            s3: aws_sdk_s3::Client::from_conf(s3),
-            sts: aws_sdk_sts::Client::from_conf(sts),
-            ssm: aws_sdk_ssm::Client::from_conf(ssm),
-            region: "us-west-1".to_owned(),
-            journal: crate::aws::Journal::default(),
-        }
-    }
 
     /// Run check-drift for the shared site against `cfn_rules`; the bucket and parameters are
     /// missing.
@@ -344,7 +294,7 @@ mod tests {
         });
         let mut rules = vec![&stack];
         rules.extend_from_slice(cfn_rules);
-        let aws = clients(&rules, &[&missing_bucket], &[&missing_parameter]);
+        let aws = mocks::clients(&rules, &[&missing_bucket], &[&missing_parameter]);
 
         let config = fixtures::shared_site();
         let deployment = naming::shared_deployment(&config).unwrap();

@@ -58,7 +58,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Action, OutputFormat};
+    use crate::cli::Action;
     use std::path::Path;
 
     use crate::config::ValidConfig;
@@ -69,16 +69,7 @@ mod tests {
 
     /// Run create-policy in-process for `config` with every directory under `root`.
     fn create_policy(config: &ValidConfig, root: &Path) -> (anyhow::Result<Outcome>, Captured) {
-        let deployment = naming::shared_deployment(config).unwrap();
-        let options = fixtures::run_options(Action::CreatePolicy, MASTER_SOLUTION, root);
-        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
-        let mut ctx = Ctx {
-            config,
-            deployment: &deployment,
-            options: &options,
-            out: &mut out,
-        };
-        (run(&mut ctx), captured)
+        fixtures::run_local_action(Action::CreatePolicy, config, MASTER_SOLUTION, root)
     }
 
     #[test]

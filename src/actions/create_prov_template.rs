@@ -77,47 +77,17 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Outcome> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use std::path::Path;
-
+mod tests {
     use super::*;
-    use crate::cli::{Action, OutputFormat};
-    use crate::config::ValidConfig;
+    use crate::cli::Action;
     use crate::exit::ExitStatus;
-    use crate::fixtures;
-    use crate::naming::{self, Deployment};
-    use crate::output::Captured;
-
-    /// Run `action` in-process; returns the outcome (or error) and the captured output.
-    pub fn run_action(
-        action: Action,
-        config: &ValidConfig,
-        solution: &str,
-        root: &Path,
-    ) -> (anyhow::Result<Outcome>, Captured) {
-        let options = fixtures::run_options(action, solution, root);
-        let deployment: Deployment =
-            crate::actions::deployment_for(action, config, solution).unwrap();
-        let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
-        let mut ctx = Ctx {
-            config,
-            deployment: &deployment,
-            options: &options,
-            out: &mut out,
-        };
-        let outcome = match action {
-            Action::CreateProvTemplate => run(&mut ctx),
-            Action::ValidateProvTemplate => super::super::validate_prov_template::run(&mut ctx),
-            other => panic!("not a local template action: {other}"),
-        };
-        (outcome, captured)
-    }
+    use crate::{fixtures, naming};
 
     #[test]
     fn writes_the_template_and_a_summary() {
         let root = tempfile::tempdir().unwrap();
         let config = fixtures::vpc_site();
-        let (outcome, captured) = run_action(
+        let (outcome, captured) = fixtures::run_local_action(
             Action::CreateProvTemplate,
             &config,
             "master-solution",
@@ -157,7 +127,7 @@ pub(super) mod tests {
         let path = root
             .path()
             .join("templates/edge-prod-b001-us-west-1-s3-recommendation-engine-template.yaml");
-        let (first, _) = run_action(
+        let (first, _) = fixtures::run_local_action(
             Action::CreateProvTemplate,
             &config,
             "recommendation-engine",
@@ -167,7 +137,7 @@ pub(super) mod tests {
         let first_bytes = std::fs::read(&path).unwrap();
         // Remove the file so the second run really writes it again.
         std::fs::remove_file(&path).unwrap();
-        let (second, _) = run_action(
+        let (second, _) = fixtures::run_local_action(
             Action::CreateProvTemplate,
             &config,
             "recommendation-engine",
@@ -175,7 +145,7 @@ pub(super) mod tests {
         );
         assert_eq!(second.unwrap().result["changed"], true);
         assert_eq!(std::fs::read(&path).unwrap(), first_bytes);
-        let (third, captured) = run_action(
+        let (third, captured) = fixtures::run_local_action(
             Action::CreateProvTemplate,
             &config,
             "recommendation-engine",
@@ -191,7 +161,7 @@ pub(super) mod tests {
         let root = tempfile::tempdir().unwrap();
         // A file where the templates directory should be.
         std::fs::write(root.path().join("templates"), b"not a dir").unwrap();
-        let (outcome, _) = run_action(
+        let (outcome, _) = fixtures::run_local_action(
             Action::CreateProvTemplate,
             &fixtures::shared_site(),
             "master-solution",

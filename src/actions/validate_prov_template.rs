@@ -149,7 +149,6 @@ fn read_template(path: &Path, regenerate: &str) -> anyhow::Result<Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::actions::create_prov_template::tests::run_action;
     use crate::cli::Action;
     use crate::config::{LifecyclePreset, ValidConfig};
     use crate::exit::status_for_error;
@@ -169,14 +168,14 @@ mod tests {
         edit: impl FnOnce(String) -> String,
     ) -> (Outcome, String, String) {
         let root = tempfile::tempdir().unwrap();
-        run_action(Action::CreateProvTemplate, config, SOLUTION, root.path())
+        fixtures::run_local_action(Action::CreateProvTemplate, config, SOLUTION, root.path())
             .0
             .unwrap();
         let path = template_path(root.path(), config);
         let text = std::fs::read_to_string(&path).unwrap();
         let edited = edit(text.clone());
         std::fs::write(&path, edited).unwrap();
-        let (outcome, captured) = run_action(
+        let (outcome, captured) = fixtures::run_local_action(
             Action::ValidateProvTemplate,
             check_with,
             SOLUTION,
@@ -204,7 +203,12 @@ mod tests {
     fn missing_template_names_the_command_that_creates_it() {
         let root = tempfile::tempdir().unwrap();
         let config = fixtures::shared_site();
-        let (outcome, _) = run_action(Action::ValidateProvTemplate, &config, SOLUTION, root.path());
+        let (outcome, _) = fixtures::run_local_action(
+            Action::ValidateProvTemplate,
+            &config,
+            SOLUTION,
+            root.path(),
+        );
         let error = outcome.unwrap_err();
         assert_eq!(status_for_error(&error), ExitStatus::Usage);
         let message = format!("{error:#}");
@@ -322,7 +326,12 @@ mod tests {
         let path = template_path(root.path(), &config);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, [0xff, 0xfe, b'a']).unwrap();
-        let (outcome, _) = run_action(Action::ValidateProvTemplate, &config, SOLUTION, root.path());
+        let (outcome, _) = fixtures::run_local_action(
+            Action::ValidateProvTemplate,
+            &config,
+            SOLUTION,
+            root.path(),
+        );
         let outcome = outcome.unwrap();
         assert_eq!(outcome.status, ExitStatus::Usage);
         assert!(
@@ -338,7 +347,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut config = fixtures::shared_site();
         config.source = root.path().join("configs/edge-prod-b001-us-west-1-s3.yaml");
-        let (outcome, _) = run_action(Action::ValidateProvTemplate, &config, SOLUTION, root.path());
+        let (outcome, _) = fixtures::run_local_action(
+            Action::ValidateProvTemplate,
+            &config,
+            SOLUTION,
+            root.path(),
+        );
         let message = format!("{:#}", outcome.unwrap_err());
         assert!(
             message.contains("--config edge-prod-b001-us-west-1-s3.yaml --action"),

@@ -313,6 +313,8 @@ pub mod empty;
 pub mod error;
 pub mod journal;
 pub mod live;
+#[cfg(test)]
+pub(crate) mod mocks;
 pub mod role;
 pub mod s3;
 

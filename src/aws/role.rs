@@ -301,29 +301,13 @@ impl ProvideCredentials for RoleCredentials {
 #[cfg(test)]
 mod tests {
     use aws_sdk_sts::operation::assume_role::{AssumeRoleError, AssumeRoleOutput};
-    use aws_smithy_mocks::{
-        MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
-    };
+    use aws_smithy_mocks::{Rule, mock};
     use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
+    use crate::aws::mocks::sts;
 
     const ACCOUNT: &str = "222222222222";
-
-    fn sts(rules: &[&Rule]) -> aws_sdk_sts::Client {
-        let interceptor = rules.iter().fold(
-            MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-            |interceptor, rule| interceptor.with_rule(rule),
-        );
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-west-1"))
-            .credentials_provider(Credentials::new("base", "base", None, None, "mock"))
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor)
-            .build();
-        aws_sdk_sts::Client::from_conf(config)
-    }
 
     /// AssumeRole answered with credentials valid for `valid_for`, as STS shapes them.
     fn granted(valid_for: Duration) -> Rule {

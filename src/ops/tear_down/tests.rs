@@ -11,60 +11,13 @@ use aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput;
 use aws_sdk_s3::operation::get_bucket_tagging::GetBucketTaggingOutput;
 use aws_sdk_s3::operation::list_multipart_uploads::ListMultipartUploadsOutput;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::mock;
 use aws_smithy_types::error::ErrorMetadata;
 
 use super::*;
+use crate::aws::mocks;
 use crate::cli::OutputFormat;
 use crate::{fixtures, naming};
-
-fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
-    )
-}
-
-fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
-    let region = aws_config::Region::new("us-west-1");
-    let behavior = aws_config::BehaviorVersion::latest();
-    let credentials =
-        aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock");
-    let cfn = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials.clone())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(cfn_rules))
-        .build();
-    let s3 = aws_sdk_s3::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials.clone())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(s3_rules))
-        .build();
-    let sts = aws_sdk_sts::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials.clone())
-        .http_client(create_mock_http_client())
-        .build();
-    let ssm = aws_sdk_ssm::Config::builder()
-        .behavior_version(behavior)
-        .region(region)
-        .credentials_provider(credentials)
-        .http_client(create_mock_http_client())
-        .build();
-    AwsClients {
-        cfn: aws_sdk_cloudformation::Client::from_conf(cfn),
-        s3: aws_sdk_s3::Client::from_conf(s3),
-        sts: aws_sdk_sts::Client::from_conf(sts),
-        ssm: aws_sdk_ssm::Client::from_conf(ssm),
-        region: "us-west-1".to_owned(),
-        journal: crate::aws::Journal::default(),
-    }
-}
 
 /// Tear down the shared site whose stack is gone and whose empty bucket answers HeadBucket with
 /// `head_statuses` in turn (the last one repeatedly). Returns the outcome, the HeadBucket count,
@@ -119,9 +72,10 @@ async fn tear_down_with_head_bucket(
     });
     let delete = mock!(aws_sdk_s3::Client::delete_bucket)
         .then_output(|| DeleteBucketOutput::builder().build());
-    let aws = clients(
+    let aws = mocks::clients(
         &[&stack_gone],
         &[&head, &tags, &no_lock, &empty_listing, &no_uploads, &delete],
+        &[],
     );
     let (mut out, captured) = fixtures::captured_output(OutputFormat::Text);
     let started = tokio::time::Instant::now();
