@@ -246,3 +246,90 @@ fn every_command_of_the_fleets_guide_parses() {
         "the Indexed Job, docker run, Batch and CI commands shard"
     );
 }
+
+/// The design doc names the code it describes: every `` `module::path` `` in it whose first part
+/// is a module of `src/` resolves, each part to a module file or, for the last, to an item (`fn`,
+/// `struct`, `enum`, `const`, `static`, `type`, `mod` or `macro_rules!`), an enum variant or a
+/// `pub use` of the module it names (or `Type::method`). A moved or renamed item makes this fail, not the doc go stale.
+#[test]
+fn every_code_path_of_the_design_doc_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let design = read("docs/design.md");
+    let module_file = |dir: &Path, name: &str| {
+        [
+            dir.join(format!("{name}.rs")),
+            dir.join(name).join("mod.rs"),
+        ]
+        .into_iter()
+        .find(|p| p.exists())
+    };
+    let mut checked = 0;
+    for quoted in design.split('`').skip(1).step_by(2) {
+        let path = quoted.trim_end_matches("()");
+        let parts: Vec<&str> = path.split("::").collect();
+        let is_path = parts.len() >= 2
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+        if !is_path || module_file(&src, parts[0]).is_none() {
+            continue;
+        }
+        let mut dir = src.clone();
+        let mut file = None;
+        for (index, part) in parts.iter().enumerate() {
+            if let Some(found) = module_file(&dir, part) {
+                file = Some(found);
+                dir = dir.join(part);
+                continue;
+            }
+            let code = std::fs::read_to_string(file.as_ref().unwrap()).unwrap();
+            let defined = [
+                "fn",
+                "struct",
+                "enum",
+                "const",
+                "static",
+                "type",
+                "mod",
+                "macro_rules!",
+            ]
+            .iter()
+            .any(|kind| {
+                code.contains(&format!("{kind} {part}"))
+                    && (code.contains(&format!("{kind} {part}("))
+                        || code.contains(&format!("{kind} {part}<"))
+                        || code.contains(&format!("{kind} {part} "))
+                        || code.contains(&format!("{kind} {part}:"))
+                        || code.contains(&format!("{kind} {part};")))
+            }) || code.contains(&format!("    {part},"))
+                || code.contains(&format!("    {part} {{"))
+                || code.contains(&format!("    {part}("))
+                || code.lines().any(|line| {
+                    line.starts_with("pub use")
+                        && line
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|word| word == *part)
+                });
+            assert!(
+                defined,
+                "docs/design.md names `{quoted}`, but `{part}` is not defined in {}",
+                file.as_ref().unwrap().display()
+            );
+            // `Type::method`: one more part, a method of that type.
+            if let Some(method) = parts.get(index + 1) {
+                assert!(
+                    index + 2 == parts.len() && code.contains(&format!("fn {method}(")),
+                    "docs/design.md names `{quoted}`, but `{method}` is not a method in {}",
+                    file.as_ref().unwrap().display()
+                );
+            }
+            break;
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 20,
+        "only {checked} code paths were found in docs/design.md"
+    );
+}
