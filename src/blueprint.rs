@@ -1,4 +1,4 @@
-//! The solution folder blueprint (SPEC §7), as data in one place. A solution `S` lives under
+//! The solution folder blueprint, as data in one place. A solution `S` lives under
 //! `solutions/S/`; every folder (and every parent, up to `solutions/`) is one zero-byte marker
 //! object whose key ends in `/`, like the S3 console's "Create folder". Deployment creates the
 //! missing markers; drift checks report missing ones. Users may add their own folders.

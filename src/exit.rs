@@ -1,8 +1,8 @@
-//! Exit codes (SPEC §2) and the one place where an outcome or an error becomes a process exit code.
+//! Exit codes and the one place where an outcome or an error becomes a process exit code.
 //!
 //! Actions return `Ok(ExitStatus)` for normal outcomes (success, drift found, changes pending) and
-//! `Err(anyhow::Error)` for failures. [`status_for_error`] classifies an error by the typed errors in
-//! its chain: config and usage problems are 2, safety refusals are 4, interruptions are 130, and
+//! `Err(anyhow::Error)` for failures. [`status_for_error`] classifies an error by the typed errors
+//! in its chain: config and usage problems are 2, safety refusals are 4, interruptions are 130, and
 //! everything else (AWS, I/O) is 1.
 
 use std::process::ExitCode;

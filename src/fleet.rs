@@ -1,4 +1,4 @@
-//! Fleet runs (SPEC §11): one action over many configs with bounded concurrency, each run's
+//! Fleet runs: one action over many configs with bounded concurrency, each run's
 //! output buffered and printed whole, then one summary table and the worst exit status.
 
 use std::path::PathBuf;

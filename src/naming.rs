@@ -1,4 +1,4 @@
-//! Every name the tool derives (SPEC §4): stem, deployments (shared, dedicated, test), stacks,
+//! Every name the tool derives: stem, deployments (shared, dedicated, test), stacks,
 //! buckets, file names, S3 keys and SSM paths, plus the bucket- and solution-name rules.
 //! Pure functions of the name parts ([`NameParts`], which the validated config provides); nothing
 //! else in the code builds these strings. Naming knows nothing of the config model, so config

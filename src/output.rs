@@ -20,7 +20,8 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Report levels, spelled as SPEC §2 requires so `grep -i error` finds failures.
+/// Report levels, written `ERROR` … `DEBUG` in the `.log` report, so `grep -i error` finds
+/// failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Error,

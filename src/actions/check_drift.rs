@@ -1,6 +1,6 @@
-//! `check-drift` (SPEC §9): compare the deployed stack and the live bucket with the config, in
-//! three steps — CloudFormation's own drift detection, the tool's live check of the bucket and its
-//! SSM parameters, and the solution folder blueprint — and print one table of findings.
+//! `check-drift` (docs/actions.md): compare the deployed stack and the live bucket with the config,
+//! in three steps — CloudFormation's own drift detection, the tool's live check of the bucket and
+//! its SSM parameters, and the solution folder blueprint — and print one table of findings.
 //!
 //! Exit 0 in sync, 3 on any drift. CloudFormation detection that fails (`DETECTION_FAILED`) or
 //! times out is exit 1 (the check is incomplete), still with every live finding reported. An

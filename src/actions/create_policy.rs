@@ -1,4 +1,4 @@
-//! `create-policy` (SPEC §8, §9): write the site's least-privilege operator IAM policy to
+//! `create-policy` (docs/actions.md): write the site's least-privilege operator IAM policy to
 //! `{policies_dir}/{stem}-iam-policy.json`, atomically, and summarise it. Local: no AWS calls.
 
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
-//! `create-prov-template` (SPEC §9): generate the deployment's CloudFormation template and write
-//! it atomically to `{templates_dir}/{deployment}-template.yaml`.
+//! `create-prov-template` (docs/actions.md): generate the deployment's CloudFormation template and
+//! write it atomically to `{templates_dir}/{deployment}-template.yaml`.
 
 use std::path::PathBuf;
 

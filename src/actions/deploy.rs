@@ -1,5 +1,6 @@
-//! `prep-master` and `create-bucket` (SPEC §9): deploy the shared (prep-master) or dedicated
-//! (create-bucket) stack through the engine, then create the solution's missing folder markers.
+//! `prep-master` and `create-bucket` (docs/actions.md): deploy the shared (prep-master) or
+//! dedicated (create-bucket) stack through the engine, then create the solution's missing folder
+//! markers.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! `deploy-solution` (SPEC §9): add a solution's folder tree to the existing shared bucket.
+//! `deploy-solution` (docs/actions.md): add a solution's folder tree to the existing shared bucket.
 //! Additive and idempotent: it only creates missing markers, never changes the stack, so it
 //! needs no `--force` and can never remove or replace anything.
 

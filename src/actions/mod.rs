@@ -1,5 +1,5 @@
-//! The actions (SPEC §9): the one `match` from [`Action`] to the function that carries it out,
-//! the options every action receives, and the deployment each action works on.
+//! The actions (docs/actions.md): the one `match` from [`Action`] to the function that carries it
+//! out, the options every action receives, and the deployment each action works on.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -35,7 +35,7 @@ mod validate_prov_template;
 pub use applicability::{OPTION_ACTIONS, check_options};
 pub use select::{check_fleet, deployment_for, deployment_for_run, solution_for};
 
-/// The four working directories (SPEC §2).
+/// The four working directories (README "Run it").
 #[derive(Debug, Clone)]
 pub struct Dirs {
     pub configs: PathBuf,

@@ -1,8 +1,8 @@
-//! `show-changes` (SPEC §9): preview what deploying the current config would change, without
-//! changing anything. A missing stack would be created with every resource of the template;
-//! an existing one gets a change set (with property values) whose resource changes are printed
-//! with the stack-tag changes and a unified diff of the deployed and the new template. The change
-//! set is always deleted afterwards — on success, error and Ctrl-C alike.
+//! `show-changes` (docs/actions.md): preview what deploying the current config would change,
+//! without changing anything. A missing stack would be created with every resource of the template;
+//! an existing one gets a change set (with property values) whose resource changes are printed with
+//! the stack-tag changes and a unified diff of the deployed and the new template. The change set is
+//! always deleted afterwards — on success, error and Ctrl-C alike.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! `test-deploy` (SPEC §9): deploy an isolated copy of the chosen deployment under a random
+//! `test-deploy` (docs/actions.md): deploy an isolated copy of the chosen deployment under a random
 //! suffix (`{deployment}-t1a2b3c`, tagged `s3-provisioner:test-id`, bucket `DeletionPolicy:
 //! Delete`), create the solution's folders, run check-drift's live checks against it, print
 //! pass/fail per check, then tear it down completely with tear-down's own code.

@@ -1,5 +1,5 @@
-//! `upload-template` (SPEC §9): regenerate the template and store it in the deployment's own
-//! bucket at `_provisioner/templates/{deployment}-template.yaml`, with the tool version and the
+//! `upload-template` (docs/actions.md): regenerate the template and store it in the deployment's
+//! own bucket at `_provisioner/templates/{deployment}-template.yaml`, with the tool version and the
 //! config hash as object metadata, so the bucket documents how it was built. Additive: it writes
 //! one object of the tool's own, needs no `--force` and changes no stack.
 

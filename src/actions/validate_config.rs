@@ -1,7 +1,7 @@
-//! `validate-config` (SPEC §9): the config already loaded and validated (`lib::run_one` does that
-//! before any action, exit 2 on problems); this action shows what it means — every derived name,
-//! the bucket settings in words, the tags the bucket will carry, and the warnings. Local: no AWS,
-//! nothing written except the run's reports.
+//! `validate-config` (docs/actions.md): the config already loaded and validated (`run::run_one`
+//! does that before any action, exit 2 on problems); this action shows what it means — every
+//! derived name, the bucket settings in words, the tags the bucket will carry, and the warnings.
+//! Local: no AWS, nothing written except the run's reports.
 
 use std::collections::BTreeMap;
 use std::path::Path;

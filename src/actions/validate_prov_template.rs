@@ -1,6 +1,6 @@
-//! `validate-prov-template` (SPEC §9): read the written template and check it is well formed,
-//! secure, sane and generated from the current config. Every finding is reported at once; any
-//! finding is exit 2 (nothing was changed), with the typed findings in the JSON result.
+//! `validate-prov-template` (docs/actions.md): read the written template and check it is well
+//! formed, secure, sane and generated from the current config. Every finding is reported at once;
+//! any finding is exit 2 (nothing was changed), with the typed findings in the JSON result.
 
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
@@ -161,7 +161,8 @@ mod tests {
         root.join("templates").join(deployment.template_file_name())
     }
 
-    /// Create the template for `config`, apply `edit` to its text, validate it against `check_with`.
+    /// Create the template for `config`, apply `edit` to its text, validate it against
+    /// `check_with`.
     fn validate_edited(
         config: &ValidConfig,
         check_with: &ValidConfig,

@@ -1,4 +1,4 @@
-//! Emptying a bucket for tear-down (SPEC §9): every object version and delete marker, every
+//! Emptying a bucket for tear-down: every object version and delete marker, every
 //! incomplete multipart upload, and the bucket itself.
 //!
 //! Listing and deleting overlap: ListObjectVersions pages (1,000 entries each) feed DeleteObjects

@@ -1,4 +1,4 @@
-//! The least-privilege operator IAM policy (SPEC §8): typed policy documents, the pure generator
+//! The least-privilege operator IAM policy: typed policy documents, the pure generator
 //! [`generate`] and the deterministic JSON [`render`]er.
 //!
 //! The policy is built from one table, [`operations::OPERATIONS`], of every AWS operation made with

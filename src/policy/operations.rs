@@ -1,13 +1,13 @@
-//! The one table of every AWS operation made with the operator's credentials (SPEC §8): the calls
+//! The one table of every AWS operation made with the operator's credentials: the calls
 //! the tool makes itself, and the calls CloudFormation makes on the operator's behalf while it
 //! creates, updates, deletes and drift-checks the template's resources. [`super::generate`] builds
 //! the IAM policy from this table alone, so a new call is one new row here, and the policy, its
 //! snapshot and the parliament check follow.
 //!
 //! Where the rows come from:
-//! - the tool's own calls: SPEC §9 and §10, with the API → IAM action names of the Service
-//!   Authorization Reference (they differ: `HeadBucket` is `s3:ListBucket`, `GetBucketEncryption`
-//!   is `s3:GetEncryptionConfiguration`, `DeleteObjects` is `s3:DeleteObject` and, for versions,
+//! - the tool's own calls (docs/actions.md lists them per action), with the API → IAM action
+//!   names of the Service Authorization Reference (they differ: `HeadBucket` is `s3:ListBucket`,
+//!   `GetBucketEncryption` is `s3:GetEncryptionConfiguration`, `DeleteObjects` is `s3:DeleteObject` and, for versions,
 //!   `s3:DeleteObjectVersion`…);
 //! - CloudFormation's calls: the `handlers` (create/update/delete/read permissions) and `tagging`
 //!   sections of the CloudFormation resource provider schemas of `AWS::S3::Bucket`,
@@ -63,7 +63,7 @@ pub enum Caller {
     CloudFormationRead,
 }
 
-/// What an operation acts on; each scope is one statement of the policy (SPEC §8), in this order.
+/// What an operation acts on; each scope is one statement of the policy, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     /// Needs no IAM permission at all.
@@ -138,7 +138,7 @@ use Service::{CloudFormation, Ec2, S3, Ssm, Sts};
 /// Add a row when the tool starts calling a new operation.
 #[rustfmt::skip]
 pub const OPERATIONS: &[Operation] = &[
-    // --- The tool's own calls (SPEC §9, §10) ---
+    // --- The tool's own calls (docs/actions.md) ---
     // Account check before anything else; AWS documents that it needs no permission.
     op(Sts, "GetCallerIdentity", &[], NoPermission, Tool),
     op(CloudFormation, "DescribeStacks", &["cloudformation:DescribeStacks"], Stack, Tool),

@@ -1,4 +1,4 @@
-//! The CloudFormation template (SPEC §5), built from typed data and rendered as deterministic
+//! The CloudFormation template, built from typed data and rendered as deterministic
 //! YAML. Pure and synchronous: no AWS, no I/O.
 //!
 //! - [`build`] turns a config and a deployment into a typed [`Template`];

@@ -1,4 +1,4 @@
-//! Serde types for the parts of a CloudFormation template this tool writes (SPEC §5).
+//! Serde types for the parts of a CloudFormation template this tool writes.
 //!
 //! Field order in these structs is the key order in the YAML, so the output is deterministic
 //! without sorting. Intrinsic functions are typed ([`Expr`]) and always written in long form
@@ -39,9 +39,10 @@ pub struct Metadata {
 pub struct TemplateMetadata {
     /// Always `s3-provisioner`.
     pub tool: String,
-    /// The tool version that generated the template (kept out of tags on purpose, SPEC §5).
+    /// The tool version that generated the template (kept out of tags on purpose: a new tool
+    /// version must not make every stack's tags change).
     pub tool_version: String,
-    /// Deployment name (SPEC §4).
+    /// Deployment name.
     pub deployment: String,
     pub solution: String,
     /// `shared` or `dedicated`.

@@ -1,5 +1,5 @@
 //! The deployment engine: bring one deployment's stack to a template through a change set, the
-//! way SPEC §9 describes for prep-master, create-bucket and test-deploy.
+//! way prep-master, create-bucket and test-deploy do it (docs/design.md has the stack-state table).
 //!
 //! [`deploy`] reads the stack's state and decides (update, recreate, wait, refuse), checks the
 //! bucket name, shows the change set, asks (`--force` / TTY / refuse), executes, streams events,
@@ -131,7 +131,7 @@ const MAX_BUSY_WAITS: usize = 3;
 
 /// Create or update the stack of `request.deployment` so it runs `request.template_body`.
 ///
-/// Existing stack states (SPEC §9): `*_COMPLETE` → update through a change set;
+/// Existing stack states: `*_COMPLETE` → update through a change set;
 /// `ROLLBACK_COMPLETE`, `CREATE_FAILED`, `REVIEW_IN_PROGRESS` → delete and create again (after
 /// confirmation); `*_IN_PROGRESS` → wait, then decide again; anything else → exit 1 with the
 /// next step. A stack or bucket that is not ours is refused (exit 4); an empty bucket of ours that

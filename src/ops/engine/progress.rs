@@ -1,4 +1,4 @@
-//! Live stack events (SPEC §2): on a terminal, one redrawn line per resource showing its latest
+//! Live stack events: on a terminal, one redrawn line per resource showing its latest
 //! status; otherwise (CI, pipes, reports) one timestamped line per event. Every event is also
 //! recorded in the run's report either way.
 

@@ -10,7 +10,7 @@ use crate::config::ValidConfig;
 use crate::naming::Deployment;
 use crate::template::model::{ResourceType, Tag};
 
-/// Tag naming the deployment that owns a bucket or stack; the ownership check of SPEC §9 reads
+/// Tag naming the deployment that owns a bucket or stack; the ownership check (`ownership`) reads
 /// the same constant, so the tag written and the tag checked cannot differ.
 pub use crate::ownership::DEPLOYMENT_TAG;
 /// Tag marking resources managed by the tool.
@@ -23,7 +23,7 @@ pub const TEST_ID_TAG: &str = "s3-provisioner:test-id";
 /// The server-side encryption algorithm of every bucket (SSE-S3).
 pub const SSE_ALGORITHM: &str = "AES256";
 
-/// Properties of `AWS::S3::Bucket`, in SPEC §5 order.
+/// Properties of `AWS::S3::Bucket`, in the order the template shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct BucketProperties {

@@ -1,9 +1,9 @@
-//! Lifecycle presets (SPEC §6) as typed `LifecycleConfiguration` rules.
+//! Lifecycle presets as typed `LifecycleConfiguration` rules.
 //!
 //! Every rule is scoped to `solutions/` (so the tool's own `_provisioner/` objects are never
 //! transitioned or expired), is enabled, and aborts incomplete multipart uploads after
-//! `config::lifecycle::ABORT_INCOMPLETE_UPLOAD_DAYS` days. Noncurrent-version rules are added only when versioning
-//! is on: on an unversioned bucket they would do nothing and only confuse a reader.
+//! `config::lifecycle::ABORT_INCOMPLETE_UPLOAD_DAYS` days. Noncurrent-version rules are added only
+//! when versioning is on: on an unversioned bucket they would do nothing and only confuse a reader.
 
 use serde::Serialize;
 

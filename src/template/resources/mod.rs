@@ -1,4 +1,4 @@
-//! One file per resource family of the template (SPEC §5), each with its typed properties and a
+//! One file per resource family of the template, each with its typed properties and a
 //! pure constructor from the config and deployment.
 
 mod access;

@@ -1,5 +1,5 @@
 //! The `BucketNameParameter` and `BucketArnParameter` resources (`AWS::SSM::Parameter`): the SSM
-//! paths of SPEC §4, so other stacks and tools can find the bucket.
+//! paths (README "Names"), so other stacks and tools can find the bucket.
 
 use serde::Serialize;
 
