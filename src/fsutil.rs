@@ -57,6 +57,10 @@ fn parent_of(path: &Path) -> &Path {
 
 /// A temp file in `dir` (created when missing) holding `bytes`, mode 0666 minus the umask.
 fn temp_file(dir: &Path, bytes: &[u8], sync: bool) -> anyhow::Result<NamedTempFile> {
+    // create_dir_all's own error for this case is "File exists", which reads as the opposite.
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("{} is a file, not a directory", dir.display());
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating directory {}", dir.display()))?;
     let mut builder = tempfile::Builder::new();
@@ -88,6 +92,22 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_file_where_the_folder_should_be_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("reports");
+        std::fs::write(&file, "").unwrap();
+        let error = create_new_unsynced(&file.join("run.log"), b"x").unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            format!(
+                "writing {}: {} is a file, not a directory",
+                file.join("run.log").display(),
+                file.display()
+            )
+        );
     }
 
     #[test]

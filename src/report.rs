@@ -51,15 +51,11 @@ pub fn write(
         };
         let log = dir.join(format!("{name}.log"));
         let json = dir.join(format!("{name}.json"));
-        if create_new_unsynced(&log, log_text.as_bytes())
-            .with_context(|| format!("writing report {}", log.display()))?
-            == Created::NameTaken
-        {
+        // create_new_unsynced's errors name the file already.
+        if create_new_unsynced(&log, log_text.as_bytes())? == Created::NameTaken {
             continue;
         }
-        match create_new_unsynced(&json, json_text.as_bytes())
-            .with_context(|| format!("writing report {}", json.display()))
-        {
+        match create_new_unsynced(&json, json_text.as_bytes()) {
             Ok(Created::Written) => return Ok(ReportPaths { log, json }),
             Ok(Created::NameTaken) => {
                 std::fs::remove_file(&log)

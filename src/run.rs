@@ -177,7 +177,7 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
         },
         |d| d.name.clone(),
     );
-    match report::write(
+    let late_warning = match report::write(
         &options.dirs.reports,
         &report_name,
         options.action.name(),
@@ -195,33 +195,37 @@ pub async fn run_one(config_path: &Path, options: &RunOptions, out: &mut Output)
             let dir = &options.dirs.reports;
             let action = options.action.name();
             match report::prune(dir, &report_name, action, options.keep_reports) {
-                Ok(0) => {}
-                Ok(deleted) => out.debug(
-                    format!(
-                        "deleted {deleted} old report files (--keep-reports {})",
-                        options.keep_reports
-                    ),
-                    &[],
-                ),
-                Err(error) => out.warn(format!(
+                Ok(0) => None,
+                Ok(deleted) => {
+                    out.debug(
+                        format!(
+                            "deleted {deleted} old report files (--keep-reports {})",
+                            options.keep_reports
+                        ),
+                        &[],
+                    );
+                    None
+                }
+                Err(error) => Some(format!(
                     "{error:#}; old reports were not pruned (the run's result is unaffected)"
                 )),
             }
         }
-        Err(error) => {
-            let message =
-                format!("{error:#}; no report was written (the run's result is unaffected)");
-            out.warn(&message);
-            out.take_warnings();
-            // Printed on stderr, so it belongs in the printed document's warnings too; no report
-            // holds this document, so it can change after the write was tried.
-            result_document.warnings.push(WarningDocument {
-                key_path: None,
-                message,
-            });
-            document =
-                serde_json::to_string_pretty(&result_document).expect("result documents serialise");
-        }
+        Err(error) => Some(format!(
+            "no report was written: {error:#}. The run's result is unaffected; to keep reports, point --reports-dir (or S3P_REPORTS_DIR) at a writable directory"
+        )),
+    };
+    if let Some(message) = late_warning {
+        // Printed on stderr after the document was rendered, so it belongs in the printed
+        // document's warnings too (report files written before it do not hold it).
+        out.warn(&message);
+        out.take_warnings();
+        result_document.warnings.push(WarningDocument {
+            key_path: None,
+            message,
+        });
+        document =
+            serde_json::to_string_pretty(&result_document).expect("result documents serialise");
     }
     RunRecord {
         config: config_path.to_owned(),

@@ -169,6 +169,52 @@ fn quiet_leaves_only_results_and_problems() {
     assert!(!stderr.contains("report: "), "{stderr}");
 }
 
+/// The warnings of a printed result document.
+fn document_warnings(stdout: &str) -> Vec<String> {
+    let document: Value = serde_json::from_str(stdout).unwrap();
+    document["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn old_reports_that_cannot_be_pruned_are_a_warning_in_the_result_document_too() {
+    let root = tempfile::tempdir().unwrap();
+    configs_in(&root.path().join("configs"));
+    let reports = root.path().join("reports");
+    // An old "report" that is a folder: deleting it as a file fails, even for root.
+    let old = reports.join("edge-prod-b001-us-west-1-s3-validate-config-20200101T000000Z.log");
+    std::fs::create_dir_all(old.join("inside")).unwrap();
+    let (code, stdout, stderr) = run(provisioner(root.path()).args([
+        "--config",
+        SHARED_SITE,
+        "--action",
+        "validate-config",
+        "--keep-reports",
+        "1",
+        "--output",
+        "json",
+    ]));
+    assert_eq!(code, Some(0), "the action's own result stands: {stderr}");
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("warning:") && l.contains("old reports were not pruned"))
+        .unwrap_or_else(|| panic!("no pruning warning: {stderr}"));
+    assert!(
+        warning.contains("edge-prod-b001-us-west-1-s3-validate-config-20200101T000000Z.log"),
+        "the warning names what could not be deleted: {warning}"
+    );
+    let warnings = document_warnings(&stdout);
+    assert!(
+        warnings.iter().any(|w| w.contains("old reports were not pruned")),
+        "every printed warning is in the result document: {warnings:?}"
+    );
+    assert!(old.is_dir(), "nothing but report files is ever deleted");
+}
+
 #[test]
 fn an_unwritable_reports_dir_is_a_warning_and_the_action_still_runs() {
     let root = tempfile::tempdir().unwrap();
@@ -202,13 +248,7 @@ fn an_unwritable_reports_dir_is_a_warning_and_the_action_still_runs() {
             && warning.contains("no report was written"),
         "the warning says where and what: {warning}"
     );
-    let document: Value = serde_json::from_str(&stdout).unwrap();
-    let warnings: Vec<&str> = document["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|w| w["message"].as_str().unwrap())
-        .collect();
+    let warnings = document_warnings(&stdout);
     assert!(
         warnings.iter().any(|w| w.contains("no report was written")),
         "every printed warning is in the result document: {warnings:?}"
