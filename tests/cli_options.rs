@@ -209,7 +209,9 @@ fn old_reports_that_cannot_be_pruned_are_a_warning_in_the_result_document_too() 
     );
     let warnings = document_warnings(&stdout);
     assert!(
-        warnings.iter().any(|w| w.contains("old reports were not pruned")),
+        warnings
+            .iter()
+            .any(|w| w.contains("old reports were not pruned")),
         "every printed warning is in the result document: {warnings:?}"
     );
     assert!(old.is_dir(), "nothing but report files is ever deleted");

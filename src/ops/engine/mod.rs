@@ -767,6 +767,12 @@ fn stuck_stack_message(stack: &StackInfo, region: &str) -> String {
         "UPDATE_ROLLBACK_FAILED" => format!(
             "let CloudFormation finish the rollback with `aws cloudformation continue-update-rollback --stack-name {name} --region {region}` (skipping resources it cannot roll back if needed), then rerun"
         ),
+        // Only a first creation ends here, so the stack never held a working deployment; like
+        // DELETE_FAILED it can only be deleted, but the bucket (Retain) stays, so the deletion
+        // is CloudFormation's own, not tear-down's (which would empty the bucket).
+        "ROLLBACK_FAILED" => format!(
+            "it never held a working deployment (its creation failed and the rollback could not remove everything). See what blocked the rollback with `aws cloudformation describe-stack-events --stack-name {name} --region {region}`, fix that, delete the stack with `aws cloudformation delete-stack --stack-name {name} --region {region}`, then rerun: the stack is created again"
+        ),
         "DELETE_FAILED" => format!(
             "remove what blocked the deletion (see the stack's events) and delete it with --action tear-down --force, or `aws cloudformation delete-stack --stack-name {name} --region {region}`, then rerun"
         ),

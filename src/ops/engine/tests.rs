@@ -69,6 +69,13 @@ fn stuck_stacks_name_their_state_and_the_next_step() {
     );
     let message = stuck_stack_message(&stack("DELETE_FAILED", &[]), "us-west-1");
     assert!(message.contains("--action tear-down --force"), "{message}");
+    let message = stuck_stack_message(&stack("ROLLBACK_FAILED", &[]), "us-west-1");
+    assert!(
+        message.contains("never held a working deployment")
+            && message.contains("aws cloudformation delete-stack --stack-name edge-prod-b001-us-west-1-s3-stack --region us-west-1")
+            && message.ends_with("then rerun: the stack is created again"),
+        "{message}"
+    );
 }
 
 #[test]
