@@ -27,7 +27,7 @@ RUN touch src/main.rs src/lib.rs \
 # ---- runtime ----
 FROM debian:bookworm-slim
 
-# Keep VERSION equal to Cargo.toml's version (tests/dockerfile.rs checks it); release builds pass it.
+# Keep VERSION equal to Cargo.toml's version (tests/it/dockerfile.rs checks it); release builds pass it.
 ARG VERSION=1.0.0-rc.1
 # The uid/gid of s3user. 1000 is the usual first user on a Linux host, so the seed guide's bind
 # mounts work as written: a 0600 ~/.aws/credentials stays readable and reports/ stays writable.

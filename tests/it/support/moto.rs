@@ -1,0 +1,418 @@
+//! The local AWS for integration tests: one moto server per test, started through
+//! `tests/it/support/moto_launcher.py` on a free loopback port, with its own in-memory state.
+//!
+//! ```ignore
+//! mod support;
+//! let moto = support::MotoServer::start();
+//! let aws = moto.clients("us-west-1").await;          // the tool's AwsClients
+//! let work = support::Workdir::new();
+//! work.write_config("edge-prod-b001.yaml", &support::site_config("b001", "us-west-1", ""));
+//! moto.command(work.path()).args(["create-bucket", "--force"]).assert().success();
+//! ```
+//!
+//! The launcher exits when its stdin reaches EOF, so the server goes away with the test process
+//! even when it is killed; [`Drop`] kills it at once and, when the test is failing, prints the
+//! server's log (moto tracebacks behind an HTTP 500).
+//!
+//! What the emulator does (moto 5.2.5 plus the launcher's patches, listed with their tests in
+//! `docs/moto-launcher.md`):
+//! - STS answers account [`MOTO_ACCOUNT`]. Start-up ≈0.5 s; the first CloudFormation call of a
+//!   server costs ≈1.3 s more (moto imports every service then).
+//! - CloudFormation runs synchronously: a stack is `*_COMPLETE` (or `ROLLBACK_COMPLETE`,
+//!   `DELETE_FAILED`) by the time the call returns. Change sets, DescribeChangeSet with
+//!   per-property Details (Path, BeforeValue/AfterValue: template values), ExecuteChangeSet,
+//!   empty change sets (`FAILED`, "didn't contain changes"), stack tags, Outputs, GetTemplate,
+//!   ValidateTemplate (runs cfn-lint: any finding is an error), ListStackResources work.
+//!   DescribeStackEvents has stack-level events, plus per-resource events for a failing
+//!   resource. A change set whose only change is in Metadata or Outputs fails as empty (AWS).
+//!   Drift detection answers HTTP 501 `NotImplemented` at once.
+//! - Buckets created by a stack get every template property (versioning, encryption with
+//!   BucketKeyEnabled, public access block, ownership controls, lifecycle, tags) plus the
+//!   `aws:cloudformation:*` tags; `AWS::S3::BucketPolicy` is applied; a non-empty `Delete` bucket
+//!   fails the stack delete (`DELETE_FAILED`); `Retain` buckets stay.
+//! - `AWS::EC2::VPCEndpoint` needs its VPC to exist: use [`MotoServer::create_vpc`].
+//! - S3 lifecycle rules written by CloudFormation's `Prefix` read back as `Filter.Prefix`.
+//! - A TLS-only bucket policy (`aws:SecureTransport` = false → Deny) does not block requests;
+//!   bucket-policy conditions follow IAM's rules and an operator the launcher does not model is
+//!   refused (501). Every bucket has SSE-S3 default encryption, as on AWS.
+//! - Tagging a bucket CloudFormation created: [`MotoServer::run_tagging_command`] (PutBucketTagging
+//!   would drop its `aws:cloudformation:*` tags, which S3 refuses).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// moto's default account: what its STS GetCallerIdentity answers.
+pub const MOTO_ACCOUNT: &str = "123456789012";
+
+/// How long a server may take to answer before the test fails. Generous: many tests start
+/// servers at once on a small shared machine (a server normally starts in well under a second).
+const STARTUP_TIMEOUT: Duration = Duration::from_mins(1);
+
+/// A running moto server, killed when dropped.
+pub struct MotoServer {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    child: Child,
+    /// Held open: the launcher exits when it reads EOF.
+    _stdin: ChildStdin,
+    /// The launcher's stderr (a file, so a chatty server can never block on a full pipe).
+    stderr_file: tempfile::NamedTempFile,
+    /// The server's working folder: moto's ValidateTemplate writes `file.tmp` into its cwd, so
+    /// servers running in parallel must not share one (nor write into the repository).
+    _cwd: tempfile::TempDir,
+    /// Empty AWS config/credentials file, so no developer profile leaks into the tool.
+    empty_aws_file: tempfile::NamedTempFile,
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv python: `S3P_TEST_PYTHON` (set by scripts/test) or `./.venv/bin/python`.
+pub fn python() -> PathBuf {
+    match std::env::var_os("S3P_TEST_PYTHON") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => manifest_dir().join(".venv/bin/python"),
+    }
+}
+
+impl MotoServer {
+    /// Start a fresh server with its own state. Panics with a clear message when the venv or
+    /// moto is missing (run `scripts/test` once) or the server does not come up.
+    pub fn start() -> MotoServer {
+        Self::start_with_faults(None)
+    }
+
+    /// Start a server that makes chosen requests slow or throttled (the launcher's
+    /// `S3P_MOTO_FAULTS`, a JSON list of `{"match": REGEX, "delay": SECONDS}` or
+    /// `{"match": REGEX, "throttle": FRACTION}` rules; see `install_fault_injection` there).
+    pub fn start_with_faults(faults: Option<&str>) -> MotoServer {
+        let python = python();
+        assert!(
+            python.exists(),
+            "the test Python {} does not exist: run `scripts/test` once (it installs the pinned moto server into .venv), or set S3P_TEST_PYTHON",
+            python.display()
+        );
+        let launcher = manifest_dir().join("tests/it/support/moto_launcher.py");
+        let stderr_file = tempfile::NamedTempFile::new().expect("temp file for moto's stderr");
+        let cwd = tempfile::Builder::new()
+            .prefix("s3p-moto-")
+            .tempdir()
+            .expect("temp working folder for moto");
+        let mut child = Command::new(&python)
+            .arg(&launcher)
+            .current_dir(cwd.path())
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("S3P_MOTO_FAULTS", faults.unwrap_or_default())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr_file.reopen().expect("reopen moto stderr file"))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run {} {}: {e}; run `scripts/test` once to create .venv",
+                    python.display(),
+                    launcher.display()
+                )
+            });
+        let stdin = child.stdin.take().expect("launcher stdin is piped");
+        let stdout = child.stdout.take().expect("launcher stdout is piped");
+
+        // Read the one readiness line on a thread so the wait can time out.
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);
+            let _ = tx.send(result);
+        });
+        let line = rx.recv_timeout(STARTUP_TIMEOUT);
+        let port = match &line {
+            Ok(Ok(line)) => line
+                .trim()
+                .strip_prefix("PORT=")
+                .and_then(|p| p.parse::<u16>().ok()),
+            _ => None,
+        };
+        let Some(port) = port else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut stderr = String::new();
+            let _ = stderr_file
+                .reopen()
+                .and_then(|mut f| f.read_to_string(&mut stderr));
+            let hint = if stderr.contains("No module named") {
+                "; the venv lacks moto: run `scripts/test` once"
+            } else {
+                ""
+            };
+            panic!(
+                "the moto server did not start ({}){hint}.\nlauncher: {} {}\nlauncher stderr:\n{stderr}",
+                match line {
+                    Ok(Ok(l)) if l.is_empty() => "it exited before printing PORT=".to_owned(),
+                    Ok(Ok(l)) => format!("unexpected first line {l:?}"),
+                    Ok(Err(e)) => format!("reading its stdout failed: {e}"),
+                    Err(_) => format!("no PORT= line within {STARTUP_TIMEOUT:?}"),
+                },
+                python.display(),
+                launcher.display(),
+            );
+        };
+
+        let empty_aws_file = tempfile::NamedTempFile::new().expect("empty AWS config file");
+        MotoServer {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+            _stdin: stdin,
+            stderr_file,
+            _cwd: cwd,
+            empty_aws_file,
+        }
+    }
+
+    /// What the server wrote to stderr so far (warnings and tracebacks; no per-request lines).
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        let _ = self
+            .stderr_file
+            .reopen()
+            .and_then(|mut f| f.read_to_string(&mut text));
+        text
+    }
+
+    /// Environment for a process that should talk to this server with test credentials.
+    /// The caller must also remove `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` and `AWS_SESSION_TOKEN`
+    /// (see [`MotoServer::ENV_REMOVE`]); [`MotoServer::command`] does both.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let empty = self.empty_aws_file.path().display().to_string();
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("AWS_CONFIG_FILE", empty.as_str()),
+            ("AWS_SHARED_CREDENTIALS_FILE", empty.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// Variables a process talking to moto must not inherit (they would pick another identity).
+    pub const ENV_REMOVE: [&'static str; 6] = [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_CLOUDFORMATION",
+    ];
+
+    /// The `s3-provisioner` binary, run in `workdir`, talking to this server, without colour.
+    pub fn command(&self, workdir: &Path) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_s3-provisioner"));
+        cmd.current_dir(workdir);
+        for key in Self::ENV_REMOVE {
+            cmd.env_remove(key);
+        }
+        cmd.envs(self.env());
+        cmd.env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// An `SdkConfig` for this server: static test credentials, this endpoint, `region`, and no
+    /// host environment or profile files (tests run in parallel threads of one process).
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .empty_test_environment()
+            .region(aws_config::Region::new(region.to_owned()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "testing", "testing", None, None, "moto",
+            ))
+            .load()
+            .await
+    }
+
+    /// Create a VPC with `route_tables` route tables in this server's EC2 (the tool has no EC2
+    /// client; moto's `AWS::EC2::VPCEndpoint` needs the VPC to exist, as AWS does). Returns the
+    /// VPC id and the route table ids (moto ids match the config rules: `vpc-`/`rtb-` + 17 hex).
+    pub fn create_vpc(&self, region: &str, route_tables: usize) -> (String, Vec<String>) {
+        const SCRIPT: &str = r#"
+import sys, boto3
+endpoint, region, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name=region,
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+tables = [ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(count)]
+print(" ".join([vpc] + tables))
+"#;
+        let output = Command::new(python())
+            .args([
+                "-c",
+                SCRIPT,
+                &self.endpoint,
+                region,
+                &route_tables.to_string(),
+            ])
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .output()
+            .expect("run the venv python to create a VPC in moto");
+        assert!(
+            output.status.success(),
+            "creating a VPC in moto failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8(output.stdout).expect("VPC ids are UTF-8");
+        let mut ids = text.split_whitespace().map(str::to_owned);
+        let vpc = ids.next().expect("a VPC id");
+        (vpc, ids.collect())
+    }
+
+    /// Run an `aws resourcegroupstaggingapi tag-resources|untag-resources …` command line (as a
+    /// user would type it, e.g. the one tear-down advises) against this server, through boto3:
+    /// the tool has no client for that API. Panics when the command is malformed or fails.
+    pub fn run_tagging_command(&self, command_line: &str) {
+        const SCRIPT: &str = r#"
+import argparse, shlex, sys, boto3
+endpoint, line = sys.argv[1], sys.argv[2]
+words = shlex.split(line)
+if words[:2] != ["aws", "resourcegroupstaggingapi"] or words[2] not in ("tag-resources", "untag-resources"):
+    sys.exit(f"not a Resource Groups Tagging API command: {line}")
+parser = argparse.ArgumentParser(prog=words[2])
+parser.add_argument("--region", required=True)
+parser.add_argument("--resource-arn-list", nargs="+", required=True)
+parser.add_argument("--tags", nargs="+")
+parser.add_argument("--tag-keys", nargs="+")
+args = parser.parse_args(words[3:])
+client = boto3.client("resourcegroupstaggingapi", endpoint_url=endpoint, region_name=args.region,
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+if words[2] == "tag-resources":
+    tags = dict(item.split("=", 1) for item in args.tags)
+    answer = client.tag_resources(ResourceARNList=args.resource_arn_list, Tags=tags)
+else:
+    answer = client.untag_resources(ResourceARNList=args.resource_arn_list, TagKeys=args.tag_keys)
+if answer["FailedResourcesMap"]:
+    sys.exit(f"failed: {answer['FailedResourcesMap']}")
+"#;
+        let output = Command::new(python())
+            .args(["-c", SCRIPT, &self.endpoint, command_line])
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .output()
+            .expect("run the venv python for a tagging command");
+        assert!(
+            output.status.success(),
+            "`{command_line}` failed against moto: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// The tool's clients, built the way the tool builds them, pointing at this server.
+    pub async fn clients(&self, region: &str) -> s3_provisioner::aws::AwsClients {
+        s3_provisioner::aws::AwsClients::from_sdk_config(&self.sdk_config(region).await)
+    }
+}
+
+impl Drop for MotoServer {
+    /// Kill the server. When the test is failing, show the end of the server's log (moto's
+    /// tracebacks explain an HTTP 500) in the test's output.
+    // Test support, not product output: libtest captures this and shows it with the failure.
+    #[allow(clippy::print_stderr, clippy::disallowed_macros)]
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            if !log.trim().is_empty() {
+                let tail_start = log.len().saturating_sub(6000);
+                let tail_start = (tail_start..log.len())
+                    .find(|&i| log.is_char_boundary(i))
+                    .unwrap_or(0);
+                eprintln!(
+                    "--- moto server log ({}), last part ---\n{}",
+                    self.endpoint,
+                    &log[tail_start..]
+                );
+            }
+        }
+    }
+}
+
+/// A temporary tool working folder with `configs/ templates/ policies/ reports/`.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        let dir = tempfile::Builder::new()
+            .prefix("s3p-test-")
+            .tempdir()
+            .expect("create a temp working folder");
+        for sub in ["configs", "templates", "policies", "reports"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("create working sub-folder");
+        }
+        Workdir { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write `configs/<file_name>` and return its path.
+    pub fn write_config(&self, file_name: &str, yaml: &str) -> PathBuf {
+        let path = self.path().join("configs").join(file_name);
+        std::fs::write(&path, yaml).expect("write test config");
+        path
+    }
+
+    /// Files in `reports/`, sorted.
+    pub fn reports(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.path().join("reports"))
+            .expect("read reports/")
+            .map(|entry| entry.expect("reports/ entry").path())
+            .filter(|path| path.is_file())
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+impl Default for Workdir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A valid site config for tests: company_prefix `edge`, moto's account, env `prod`.
+/// `extra_s3` holds extra lines for the `s3:` section (unindented; indented here), e.g.
+/// `"versioning: true\nlifecycle_policy: ml-optimized"`.
+pub fn site_config(tenant_id: &str, region: &str, extra_s3: &str) -> String {
+    let mut yaml = format!(
+        "client:\n  company_name: Edge Corp\n  company_prefix: edge\n  account_id: \"{MOTO_ACCOUNT}\"\n  tenant_id: \"{tenant_id}\"\nenvironment:\n  env: prod\n  region: {region}\ns3:\n"
+    );
+    let mut any = false;
+    for line in extra_s3.lines() {
+        if !line.trim().is_empty() {
+            yaml.push_str("  ");
+            yaml.push_str(line);
+            yaml.push('\n');
+            any = true;
+        }
+    }
+    if !any {
+        yaml.push_str("  versioning: true\n");
+    }
+    yaml
+}
