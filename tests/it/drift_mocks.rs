@@ -14,32 +14,20 @@ use aws_sdk_cloudformation::types::{
     DifferenceType, PropertyDifference, StackDriftDetectionStatus, StackDriftStatus,
     StackResourceDrift, StackResourceDriftStatus,
 };
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::DateTime;
 use s3_provisioner::aws::cfn::Poller;
 use s3_provisioner::aws::drift::{PropertyDrift, StackDriftOutcome, detect_stack_drift};
 use s3_provisioner::drift::{self, compare};
 
+use crate::support::mocks::{self, STACK};
+
 type Cfn = aws_sdk_cloudformation::Client;
 
-const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
 const DETECTION: &str = "d1e2f3";
 
 fn cfn(rules: &[&Rule]) -> Cfn {
-    let interceptor = rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
-    );
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudformation::config::Region::new("us-west-1"))
-        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
-            "testing", "testing", None, None, "mock",
-        ))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        .build();
-    Cfn::from_conf(config)
+    mocks::cfn(rules, None)
 }
 
 fn detect_rule() -> Rule {

@@ -8,218 +8,38 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
-use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
-use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
-use aws_sdk_cloudformation::operation::describe_stacks::{
-    DescribeStacksError, DescribeStacksOutput,
-};
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
-use aws_sdk_cloudformation::types::{
-    Change, ChangeAction, ChangeSetStatus, ChangeSetType, ChangeType, Output as StackOutput,
-    ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus, Tag,
-};
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
-use aws_smithy_types::DateTime;
-use aws_smithy_types::error::ErrorMetadata;
-use aws_smithy_types::retry::RetryConfig;
-use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
-use s3_provisioner::cli::OutputFormat;
+use aws_sdk_cloudformation::types::{ChangeAction, ChangeSetType, ResourceStatus, StackStatus};
+use aws_smithy_mocks::{Rule, mock};
+use s3_provisioner::aws::AwsClients;
 use s3_provisioner::exit::{ExitStatus, status_for_error};
-use s3_provisioner::naming::{Deployment, Pattern};
 use s3_provisioner::ops::engine::{self, DeployRequest, StackAction, Waits};
-use s3_provisioner::output::{Captured, Output, OutputSettings};
 
-const REGION: &str = "us-west-1";
-const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
-const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
-const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
+use crate::support::mocks::{
+    self, BUCKET, CHANGE_SET_ID, REGION, STACK, event, events, missing_stack, output,
+    ready_change_set, stack, stacks,
+};
+
 const OLD_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/old";
 const NEW_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/new";
-const CHANGE_SET_ID: &str =
-    "arn:aws:cloudformation:us-west-1:123456789012:changeSet/s3-provisioner-1/abc";
 
-// --- Clients -----------------------------------------------------------------------------------
-
-fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
+/// The tool's clients, answering from `cfn_rules` and `s3_rules`. Standard retries without back-off, so a throttled call is retried at once.
+fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
+    let retries = || Some(mocks::retries(Duration::ZERO, Duration::ZERO));
+    mocks::clients(
+        mocks::cfn(cfn_rules, retries()),
+        mocks::s3(s3_rules, retries()),
     )
 }
 
-/// Standard retries without back-off, so a throttled call is retried at once.
-fn retries() -> RetryConfig {
-    RetryConfig::standard()
-        .with_max_attempts(4)
-        .with_initial_backoff(Duration::ZERO)
-        .with_max_backoff(Duration::ZERO)
-}
-
-fn credentials() -> aws_sdk_sts::config::Credentials {
-    aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock")
-}
-
-/// The tool's clients, answering from `cfn_rules` and `s3_rules`.
-fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
-    let region = aws_config::Region::new(REGION);
-    let behavior = aws_config::BehaviorVersion::latest();
-    let cfn = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(cfn_rules))
-        .retry_config(retries())
-        .build();
-    let s3 = aws_sdk_s3::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(s3_rules))
-        .retry_config(retries())
-        .build();
-    let sts = aws_sdk_sts::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .build();
-    let ssm = aws_sdk_ssm::Config::builder()
-        .behavior_version(behavior)
-        .region(region)
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .build();
-    AwsClients {
-        cfn: aws_sdk_cloudformation::Client::from_conf(cfn),
-        s3: aws_sdk_s3::Client::from_conf(s3),
-        sts: aws_sdk_sts::Client::from_conf(sts),
-        ssm: aws_sdk_ssm::Client::from_conf(ssm),
-        region: REGION.to_owned(),
-        journal: s3_provisioner::aws::Journal::default(),
-    }
-}
-
-fn output() -> (Output, Captured) {
-    Output::captured(OutputSettings {
-        format: OutputFormat::Text,
-        no_color: true,
-        quiet: false,
-        verbose: 0,
-    })
-}
-
-fn deployment() -> Deployment {
-    Deployment {
-        name: DEPLOYMENT.to_owned(),
-        pattern: Pattern::Shared,
-        solution: "master-solution".to_owned(),
-        stack_name: STACK.to_owned(),
-        bucket_name: BUCKET.to_owned(),
-        test_id: None,
-    }
-}
-
 fn request(force: bool) -> DeployRequest<'static> {
-    let deployment: &'static Deployment = Box::leak(Box::new(deployment()));
-    DeployRequest {
-        deployment,
-        template_body: "Resources: {}\n",
-        tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
-        force,
-        revert_drift: false,
-    }
+    mocks::request("Resources: {}\n", force, false)
 }
 
 fn waits() -> Waits {
     Waits::immediate(Duration::from_secs(30))
-}
-
-// --- Responses ---------------------------------------------------------------------------------
-
-fn stack(id: &str, status: StackStatus) -> Stack {
-    Stack::builder()
-        .stack_id(id)
-        .stack_name(STACK)
-        .stack_status(status)
-        .creation_time(DateTime::from_secs(1_767_225_600))
-        .tags(Tag::builder().key(DEPLOYMENT_TAG).value(DEPLOYMENT).build())
-        .outputs(
-            StackOutput::builder()
-                .output_key("BucketName")
-                .output_value(BUCKET)
-                .build(),
-        )
-        .build()
-}
-
-fn stacks(stack: Stack) -> DescribeStacksOutput {
-    DescribeStacksOutput::builder().stacks(stack).build()
-}
-
-fn missing_stack() -> DescribeStacksError {
-    DescribeStacksError::generic(
-        ErrorMetadata::builder()
-            .code("ValidationError")
-            .message(format!("Stack with id {STACK} does not exist"))
-            .build(),
-    )
-}
-
-/// An event; `logical` = STACK makes it a stack-level event.
-fn event(
-    id: &str,
-    stack_id: &str,
-    logical: &str,
-    status: ResourceStatus,
-    reason: Option<&str>,
-) -> StackEvent {
-    let resource_type = if logical == STACK {
-        "AWS::CloudFormation::Stack"
-    } else {
-        "AWS::S3::Bucket"
-    };
-    StackEvent::builder()
-        .event_id(id)
-        .stack_id(stack_id)
-        .stack_name(STACK)
-        .logical_resource_id(logical)
-        .resource_type(resource_type)
-        .resource_status(status)
-        .set_resource_status_reason(reason.map(str::to_owned))
-        .timestamp(DateTime::from_secs(1_767_225_600))
-        .build()
-}
-
-/// Events as CloudFormation returns them: newest first.
-fn events(newest_first: Vec<StackEvent>) -> DescribeStackEventsOutput {
-    DescribeStackEventsOutput::builder()
-        .set_stack_events(Some(newest_first))
-        .build()
-}
-
-fn ready_change_set(stack_id: &str, action: ChangeAction) -> DescribeChangeSetOutput {
-    DescribeChangeSetOutput::builder()
-        .change_set_id(CHANGE_SET_ID)
-        .stack_id(stack_id)
-        .stack_name(STACK)
-        .status(ChangeSetStatus::CreateComplete)
-        .changes(
-            Change::builder()
-                .r#type(ChangeType::Resource)
-                .resource_change(
-                    ResourceChange::builder()
-                        .action(action)
-                        .logical_resource_id("Bucket")
-                        .resource_type("AWS::S3::Bucket")
-                        .build(),
-                )
-                .build(),
-        )
-        .build()
 }
 
 // --- Tests -------------------------------------------------------------------------------------

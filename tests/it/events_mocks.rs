@@ -12,7 +12,7 @@ use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEvent
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackEvent, StackStatus, Tag};
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::DateTime;
 use s3_provisioner::aws::cfn::{self, ChangeSetHandle, ChangeSetKind, EventCursor};
 use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
@@ -21,10 +21,10 @@ use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::ops::engine::{self, Waits};
 use s3_provisioner::output::{Output, OutputSettings};
 
+use crate::support::mocks::{self, STACK};
+
 type Cfn = aws_sdk_cloudformation::Client;
 
-const REGION: &str = "us-west-1";
-const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/new";
 /// DescribeStackEvents returns up to 100 events a page; 3 here, so one operation spans pages.
@@ -176,31 +176,9 @@ fn rules(history: &Arc<Mutex<History>>) -> (Rule, Rule, Rule) {
     (events, describe, execute)
 }
 
+/// The tool's clients: CloudFormation answering from `rules`, the others answering nothing.
 fn clients(rules: &[&Rule]) -> AwsClients {
-    let interceptor = rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
-    );
-    let credentials =
-        aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock");
-    let region = aws_config::Region::new(REGION);
-    let behavior = aws_config::BehaviorVersion::latest();
-    let sdk = || {
-        aws_config::SdkConfig::builder()
-            .behavior_version(behavior)
-            .region(region.clone())
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(credentials.clone()),
-            )
-            .http_client(create_mock_http_client())
-            .build()
-    };
-    let mut aws = AwsClients::from_sdk_config(&sdk());
-    let cfn = aws_sdk_cloudformation::config::Builder::from(&sdk())
-        .interceptor(interceptor)
-        .build();
-    aws.cfn = Cfn::from_conf(cfn);
-    aws
+    mocks::clients(mocks::cfn(rules, None), mocks::s3(&[], None))
 }
 
 fn ids(events: &[cfn::StackEvent]) -> Vec<&str> {

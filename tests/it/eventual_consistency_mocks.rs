@@ -19,7 +19,7 @@ use aws_sdk_cloudformation::types::{
     StackEvent, StackStatus, Tag,
 };
 use aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput;
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::error::ErrorMetadata;
 use s3_provisioner::aws::empty::{delete_bucket, delete_bucket_with};
@@ -31,77 +31,25 @@ use s3_provisioner::naming::{Deployment, Pattern};
 use s3_provisioner::ops::engine::{self, DeployRequest, Waits};
 use s3_provisioner::output::{Output, OutputSettings};
 
-type Cfn = aws_sdk_cloudformation::Client;
-type S3 = aws_sdk_s3::Client;
+use aws_smithy_types::retry::RetryConfig;
 
-const REGION: &str = "us-west-1";
-const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
-const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
-const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
+use crate::support::mocks::{self, BUCKET, CHANGE_SET_ID, Cfn, DEPLOYMENT, S3, STACK};
+
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/9a8b";
-const CHANGE_SET_ID: &str =
-    "arn:aws:cloudformation:us-west-1:123456789012:changeSet/s3-provisioner-1/abc";
 /// S3's answer, as its REST API sends it.
 const OPERATION_ABORTED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>OperationAborted</Code><Message>A conflicting conditional operation is currently in progress against this resource. Please try again.</Message><RequestId>4K5C7Z0X2QW9M1B3</RequestId><HostId>b2FzZGZhc2RmYXNkZg==</HostId></Error>";
 /// The same answer as CloudFormation's resource handler reports it in the bucket's event.
 const EVENT_REASON: &str = "Resource handler returned message: \"A conflicting conditional operation is currently in progress against this resource. Please try again. (Service: S3, Status Code: 409, Request ID: 4K5C7Z0X2QW9M1B3, Extended Request ID: b2FzZGZhc2RmYXNkZg==)\" (RequestToken: 5d2c1e0f-7a3b-4c9d-8e1f-0a2b3c4d5e6f, HandlerErrorCode: GeneralServiceException)";
 
-fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
-    )
-}
-
-fn credentials() -> aws_sdk_sts::config::Credentials {
-    aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock")
-}
-
+/// An S3 client answering from `rules`, with the SDK's own retries off: the tool's retry is under
+/// test.
 fn s3(rules: &[&Rule]) -> S3 {
-    S3::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(REGION))
-            .credentials_provider(credentials())
-            .http_client(create_mock_http_client())
-            .interceptor(interceptor(rules))
-            // The SDK's own retries off: the tool's retry is under test.
-            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-            .build(),
-    )
+    mocks::s3(rules, Some(RetryConfig::disabled()))
 }
 
 fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
-    let region = aws_config::Region::new(REGION);
-    let behavior = aws_config::BehaviorVersion::latest();
-    let cfn = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(cfn_rules))
-        .build();
-    let sts = aws_sdk_sts::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .build();
-    let ssm = aws_sdk_ssm::Config::builder()
-        .behavior_version(behavior)
-        .region(region)
-        .credentials_provider(credentials())
-        .http_client(create_mock_http_client())
-        .build();
-    AwsClients {
-        cfn: Cfn::from_conf(cfn),
-        s3: s3(s3_rules),
-        sts: aws_sdk_sts::Client::from_conf(sts),
-        ssm: aws_sdk_ssm::Client::from_conf(ssm),
-        region: REGION.to_owned(),
-        journal: s3_provisioner::aws::Journal::default(),
-    }
+    mocks::clients(mocks::cfn(cfn_rules, None), s3(s3_rules))
 }
 
 fn event(id: &str, logical: &str, status: ResourceStatus, reason: Option<&str>) -> StackEvent {

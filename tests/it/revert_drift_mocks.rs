@@ -12,110 +12,35 @@ use aws_sdk_cloudformation::operation::create_change_set::{
 };
 use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
-use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
 use aws_sdk_cloudformation::types::{
     AfterValueFrom, AttributeChangeType, BeforeValueFrom, Change, ChangeAction, ChangeSetStatus,
     ChangeSource, ChangeType, DeploymentMode, EvaluationType, ExecutionStatus, LiveResourceDrift,
-    Output as StackOutput, Replacement, RequiresRecreation, ResourceAttribute, ResourceChange,
-    ResourceChangeDetail, ResourceTargetDefinition, Stack, StackDriftStatus,
-    StackResourceDriftStatus, StackStatus, Tag,
+    Replacement, RequiresRecreation, ResourceAttribute, ResourceChange, ResourceChangeDetail,
+    ResourceTargetDefinition, StackDriftStatus, StackResourceDriftStatus, StackStatus,
 };
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::error::ErrorMetadata;
-use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG};
-use s3_provisioner::cli::OutputFormat;
+use s3_provisioner::aws::AwsClients;
 use s3_provisioner::exit::{ExitStatus, status_for_error};
-use s3_provisioner::naming::{Deployment, Pattern};
 use s3_provisioner::ops::engine::{self, DeployRequest, Waits};
-use s3_provisioner::output::{Captured, Output, OutputSettings};
 
-type Cfn = aws_sdk_cloudformation::Client;
+use crate::support::mocks::{self, BUCKET, CHANGE_SET_ID, Cfn, STACK, output};
 
-const REGION: &str = "us-west-1";
-const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
-const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
-const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/1";
-const CHANGE_SET_ID: &str =
-    "arn:aws:cloudformation:us-west-1:123456789012:changeSet/s3-provisioner-1/abc";
-const TEMPLATE: &str = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: edge-prod-b001-us-west-1-s3\n";
+const TEMPLATE: &str = mocks::BUCKET_TEMPLATE;
 
-fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-    rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
-    )
-}
-
+/// The tool's clients: CloudFormation answering from `cfn_rules`; no S3, STS or SSM call is
+/// expected.
 fn clients(cfn_rules: &[&Rule]) -> AwsClients {
-    let region = aws_config::Region::new(REGION);
-    let behavior = aws_config::BehaviorVersion::latest();
-    let credentials =
-        aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock");
-    let cfn = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials.clone())
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor(cfn_rules))
-        .build();
-    let s3 = aws_sdk_s3::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials.clone())
-        .http_client(create_mock_http_client())
-        .build();
-    let sts = aws_sdk_sts::Config::builder()
-        .behavior_version(behavior)
-        .region(region.clone())
-        .credentials_provider(credentials.clone())
-        .http_client(create_mock_http_client())
-        .build();
-    let ssm = aws_sdk_ssm::Config::builder()
-        .behavior_version(behavior)
-        .region(region)
-        .credentials_provider(credentials)
-        .http_client(create_mock_http_client())
-        .build();
-    AwsClients {
-        cfn: Cfn::from_conf(cfn),
-        s3: aws_sdk_s3::Client::from_conf(s3),
-        sts: aws_sdk_sts::Client::from_conf(sts),
-        ssm: aws_sdk_ssm::Client::from_conf(ssm),
-        region: REGION.to_owned(),
-        journal: s3_provisioner::aws::Journal::default(),
-    }
-}
-
-fn output() -> (Output, Captured) {
-    Output::captured(OutputSettings {
-        format: OutputFormat::Text,
-        no_color: true,
-        quiet: false,
-        verbose: 0,
-    })
+    mocks::clients(mocks::cfn(cfn_rules, None), mocks::s3(&[], None))
 }
 
 fn request(force: bool) -> DeployRequest<'static> {
-    let deployment: &'static Deployment = Box::leak(Box::new(Deployment {
-        name: DEPLOYMENT.to_owned(),
-        pattern: Pattern::Shared,
-        solution: "master-solution".to_owned(),
-        stack_name: STACK.to_owned(),
-        bucket_name: BUCKET.to_owned(),
-        test_id: None,
-    }));
-    DeployRequest {
-        deployment,
-        template_body: TEMPLATE,
-        tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
-        force,
-        revert_drift: true,
-    }
+    mocks::request(TEMPLATE, force, true)
 }
 
 fn waits() -> Waits {
@@ -124,25 +49,8 @@ fn waits() -> Waits {
 
 /// The deployed, owned stack (UPDATE_COMPLETE, bucket output).
 fn stack_rule() -> Rule {
-    mock!(Cfn::describe_stacks).then_output(|| {
-        DescribeStacksOutput::builder()
-            .stacks(
-                Stack::builder()
-                    .stack_id(STACK_ID)
-                    .stack_name(STACK)
-                    .stack_status(StackStatus::UpdateComplete)
-                    .creation_time(DateTime::from_secs(1_767_225_600))
-                    .tags(Tag::builder().key(DEPLOYMENT_TAG).value(DEPLOYMENT).build())
-                    .outputs(
-                        StackOutput::builder()
-                            .output_key("BucketName")
-                            .output_value(BUCKET)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    })
+    mock!(Cfn::describe_stacks)
+        .then_output(|| mocks::stacks(mocks::stack(STACK_ID, StackStatus::UpdateComplete)))
 }
 
 /// CreateChangeSet, answering only a request that asks for REVERT_DRIFT on an UPDATE.

@@ -8,30 +8,20 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::types::{DeleteMarkerEntry, Error as S3Error, ObjectVersion};
-use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use aws_smithy_mocks::{Rule, mock};
 use s3_provisioner::aws::empty::{Counters, EmptySettings, delete_all_versions};
+
+use crate::support::mocks::{self, BUCKET};
 
 type S3 = aws_sdk_s3::Client;
 
-const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
-
+/// An S3 client answering from `rules`, with the SDK's own retries off: the module's retries are
+/// under test.
 fn s3(rules: &[&Rule]) -> S3 {
-    let interceptor = rules.iter().fold(
-        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-        |interceptor, rule| interceptor.with_rule(rule),
-    );
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-west-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "mock",
-        ))
-        .http_client(create_mock_http_client())
-        .interceptor(interceptor)
-        // The SDK's own retries off: the module's retries are under test.
-        .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
-        .build();
-    S3::from_conf(config)
+    mocks::s3(
+        rules,
+        Some(aws_sdk_s3::config::retry::RetryConfig::disabled()),
+    )
 }
 
 fn settings() -> EmptySettings {

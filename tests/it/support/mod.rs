@@ -8,6 +8,7 @@ pub mod closed;
 pub mod emulator;
 pub mod inventory;
 pub mod localstack;
+pub mod mocks;
 pub mod moto;
 pub mod site;
 

@@ -1,0 +1,249 @@
+//! The tool's AWS clients answering from aws-smithy-mocks rules, and the one shared-bucket
+//! deployment the mock tests are about (site `b001` in `us-west-1`), with AWS-shaped answers
+//! about its stack.
+//!
+//! ```ignore
+//! use crate::support::mocks::{self, STACK};
+//! let describe = mock!(Cfn::describe_stacks).then_output(|| mocks::stacks(mocks::stack(ID, status)));
+//! let aws = mocks::clients(mocks::cfn(&[&describe], None), mocks::s3(&[], None));
+//! ```
+//!
+//! A client given no rule answers nothing: a test that expects no S3 (or STS, SSM) call passes
+//! `&[]` and fails on any such call.
+
+use std::time::Duration;
+
+use aws_sdk_cloudformation::operation::describe_stacks::{
+    DescribeStacksError, DescribeStacksOutput,
+};
+use aws_sdk_cloudformation::types::{Output as StackOutput, Stack, Tag};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use s3_provisioner::aws::{AwsClients, DEPLOYMENT_TAG, Journal};
+use s3_provisioner::cli::OutputFormat;
+use s3_provisioner::naming::{Deployment, Pattern};
+use s3_provisioner::ops::engine::DeployRequest;
+use s3_provisioner::output::{Captured, Output, OutputSettings};
+
+pub type Cfn = aws_sdk_cloudformation::Client;
+pub type S3 = aws_sdk_s3::Client;
+
+pub const REGION: &str = "us-west-1";
+pub const DEPLOYMENT: &str = "edge-prod-b001-us-west-1-s3";
+pub const STACK: &str = "edge-prod-b001-us-west-1-s3-stack";
+pub const BUCKET: &str = "edge-prod-b001-us-west-1-s3";
+pub const CHANGE_SET_ID: &str =
+    "arn:aws:cloudformation:us-west-1:123456789012:changeSet/s3-provisioner-1/abc";
+/// A template whose only resource is the deployment's bucket.
+pub const BUCKET_TEMPLATE: &str = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: edge-prod-b001-us-west-1-s3\n";
+/// When every stack of the mock tests was created (2026-01-01).
+pub const CREATED: i64 = 1_767_225_600;
+
+/// An interceptor answering each request from the first of `rules` that matches it.
+pub fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
+    rules.iter().fold(
+        MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
+        |interceptor, rule| interceptor.with_rule(rule),
+    )
+}
+
+fn credentials() -> aws_sdk_sts::config::Credentials {
+    aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "mock")
+}
+
+/// Standard retries, 4 attempts, with this back-off (on paused tokio time a real back-off costs
+/// the test nothing; a zero one retries at once).
+pub fn retries(initial_backoff: Duration, max_backoff: Duration) -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(initial_backoff)
+        .with_max_backoff(max_backoff)
+}
+
+/// A CloudFormation client in [`REGION`] answering from `rules`, with `retry` (`None`: the SDK's
+/// default).
+pub fn cfn(rules: &[&Rule], retry: Option<RetryConfig>) -> Cfn {
+    let mut config = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(rules));
+    config.set_retry_config(retry);
+    Cfn::from_conf(config.build())
+}
+
+/// An S3 client in [`REGION`] answering from `rules`, with `retry` (`None`: the SDK's default;
+/// [`RetryConfig::disabled`] where the tool's own retry is under test).
+pub fn s3(rules: &[&Rule], retry: Option<RetryConfig>) -> S3 {
+    let mut config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor(rules));
+    config.set_retry_config(retry);
+    S3::from_conf(config.build())
+}
+
+/// The tool's clients: `cfn` and `s3`, and STS and SSM clients that answer nothing.
+pub fn clients(cfn: Cfn, s3: S3) -> AwsClients {
+    let region = aws_config::Region::new(REGION);
+    let behavior = aws_config::BehaviorVersion::latest();
+    let sts = aws_sdk_sts::Config::builder()
+        .behavior_version(behavior)
+        .region(region.clone())
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .build();
+    let ssm = aws_sdk_ssm::Config::builder()
+        .behavior_version(behavior)
+        .region(region)
+        .credentials_provider(credentials())
+        .http_client(create_mock_http_client())
+        .build();
+    AwsClients {
+        cfn,
+        s3,
+        sts: aws_sdk_sts::Client::from_conf(sts),
+        ssm: aws_sdk_ssm::Client::from_conf(ssm),
+        region: REGION.to_owned(),
+        journal: Journal::default(),
+    }
+}
+
+/// Text output without colour, captured for the test to read.
+pub fn output() -> (Output, Captured) {
+    Output::captured(OutputSettings {
+        format: OutputFormat::Text,
+        no_color: true,
+        quiet: false,
+        verbose: 0,
+    })
+}
+
+/// The shared-bucket deployment [`DEPLOYMENT`] of the master solution.
+pub fn deployment() -> Deployment {
+    Deployment {
+        name: DEPLOYMENT.to_owned(),
+        pattern: Pattern::Shared,
+        solution: "master-solution".to_owned(),
+        stack_name: STACK.to_owned(),
+        bucket_name: BUCKET.to_owned(),
+        test_id: None,
+    }
+}
+
+/// A request to deploy [`deployment`] with `template_body`, tagged as the tool tags it.
+pub fn request(
+    template_body: &'static str,
+    force: bool,
+    revert_drift: bool,
+) -> DeployRequest<'static> {
+    // The request borrows its deployment for as long as the engine runs; a test leaks one small
+    // value rather than threading a lifetime through every helper.
+    let deployment: &'static Deployment = Box::leak(Box::new(deployment()));
+    DeployRequest {
+        deployment,
+        template_body,
+        tags: [(DEPLOYMENT_TAG.to_owned(), DEPLOYMENT.to_owned())].into(),
+        force,
+        revert_drift,
+    }
+}
+
+/// The deployment's stack `id` in `status`: owned (deployment tag) and with its `BucketName`
+/// output, as the tool leaves it.
+pub fn stack(id: &str, status: aws_sdk_cloudformation::types::StackStatus) -> Stack {
+    Stack::builder()
+        .stack_id(id)
+        .stack_name(STACK)
+        .stack_status(status)
+        .creation_time(DateTime::from_secs(CREATED))
+        .tags(Tag::builder().key(DEPLOYMENT_TAG).value(DEPLOYMENT).build())
+        .outputs(
+            StackOutput::builder()
+                .output_key("BucketName")
+                .output_value(BUCKET)
+                .build(),
+        )
+        .build()
+}
+
+/// DescribeStacks answering `stack`.
+pub fn stacks(stack: Stack) -> DescribeStacksOutput {
+    DescribeStacksOutput::builder().stacks(stack).build()
+}
+
+/// DescribeStacks' answer when [`STACK`] does not exist.
+pub fn missing_stack() -> DescribeStacksError {
+    DescribeStacksError::generic(
+        ErrorMetadata::builder()
+            .code("ValidationError")
+            .message(format!("Stack with id {STACK} does not exist"))
+            .build(),
+    )
+}
+
+/// A stack event of `stack_id`; `logical` = [`STACK`] makes it a stack-level event, any other a
+/// bucket's.
+pub fn event(
+    id: &str,
+    stack_id: &str,
+    logical: &str,
+    status: aws_sdk_cloudformation::types::ResourceStatus,
+    reason: Option<&str>,
+) -> aws_sdk_cloudformation::types::StackEvent {
+    let resource_type = if logical == STACK {
+        "AWS::CloudFormation::Stack"
+    } else {
+        "AWS::S3::Bucket"
+    };
+    aws_sdk_cloudformation::types::StackEvent::builder()
+        .event_id(id)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .logical_resource_id(logical)
+        .resource_type(resource_type)
+        .resource_status(status)
+        .set_resource_status_reason(reason.map(str::to_owned))
+        .timestamp(DateTime::from_secs(CREATED))
+        .build()
+}
+
+/// DescribeStackEvents answering `newest_first` (CloudFormation's order).
+pub fn events(
+    newest_first: Vec<aws_sdk_cloudformation::types::StackEvent>,
+) -> aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput {
+    aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput::builder()
+        .set_stack_events(Some(newest_first))
+        .build()
+}
+
+/// A change set of `stack_id`, ready to execute, that applies `action` to the bucket.
+pub fn ready_change_set(
+    stack_id: &str,
+    action: aws_sdk_cloudformation::types::ChangeAction,
+) -> aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput {
+    use aws_sdk_cloudformation::types::{Change, ChangeSetStatus, ChangeType, ResourceChange};
+    aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput::builder()
+        .change_set_id(CHANGE_SET_ID)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .status(ChangeSetStatus::CreateComplete)
+        .changes(
+            Change::builder()
+                .r#type(ChangeType::Resource)
+                .resource_change(
+                    ResourceChange::builder()
+                        .action(action)
+                        .logical_resource_id("Bucket")
+                        .resource_type("AWS::S3::Bucket")
+                        .build(),
+                )
+                .build(),
+        )
+        .build()
+}
