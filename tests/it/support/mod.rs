@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod localstack;
 pub mod mocks;
 pub mod moto;
+pub mod server;
 pub mod site;
 
 pub use closed::{closed_port_command, tried_aws};

@@ -10,9 +10,7 @@
 //! moto.command(work.path()).args(["create-bucket", "--force"]).assert().success();
 //! ```
 //!
-//! The launcher exits when its stdin reaches EOF, so the server goes away with the test process
-//! even when it is killed; [`Drop`] kills it at once and, when the test is failing, prints the
-//! server's log (moto tracebacks behind an HTTP 500).
+//! Start-up, the environment and the clients are shared with LocalStack ([`super::server`]).
 //!
 //! What the emulator does (moto 5.2.5 plus the launcher's patches, listed with their tests in
 //! `docs/moto-launcher.md`):
@@ -38,11 +36,11 @@
 //! - Tagging a bucket CloudFormation created: [`MotoServer::run_tagging_command`] (PutBucketTagging
 //!   would drop its `aws:cloudformation:*` tags, which S3 refuses).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
+
+use super::server::{Launch, Server, manifest_dir};
 
 /// moto's default account: what its STS GetCallerIdentity answers.
 pub const MOTO_ACCOUNT: &str = "123456789012";
@@ -55,20 +53,11 @@ const STARTUP_TIMEOUT: Duration = Duration::from_mins(1);
 pub struct MotoServer {
     /// `http://127.0.0.1:<port>`.
     pub endpoint: String,
-    child: Child,
-    /// Held open: the launcher exits when it reads EOF.
-    _stdin: ChildStdin,
-    /// The launcher's stderr (a file, so a chatty server can never block on a full pipe).
-    stderr_file: tempfile::NamedTempFile,
+    server: Server,
     /// The server's working folder: moto's ValidateTemplate writes `file.tmp` into its cwd, so
-    /// servers running in parallel must not share one (nor write into the repository).
+    /// servers running in parallel must not share one (nor write into the repository). Declared
+    /// after `server`, so it is removed only once the server is gone.
     _cwd: tempfile::TempDir,
-    /// Empty AWS config/credentials file, so no developer profile leaks into the tool.
-    empty_aws_file: tempfile::NamedTempFile,
-}
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The venv python: `S3P_TEST_PYTHON` (set by scripts/test) or `./.venv/bin/python`.
@@ -90,155 +79,53 @@ impl MotoServer {
     /// `S3P_MOTO_FAULTS`, a JSON list of `{"match": REGEX, "delay": SECONDS}` or
     /// `{"match": REGEX, "throttle": FRACTION}` rules; see `install_fault_injection` there).
     pub fn start_with_faults(faults: Option<&str>) -> MotoServer {
-        let python = python();
-        assert!(
-            python.exists(),
-            "the test Python {} does not exist: run `scripts/test` once (it installs the pinned moto server into .venv), or set S3P_TEST_PYTHON",
-            python.display()
-        );
-        let launcher = manifest_dir().join("tests/it/support/moto_launcher.py");
-        let stderr_file = tempfile::NamedTempFile::new().expect("temp file for moto's stderr");
         let cwd = tempfile::Builder::new()
             .prefix("s3p-moto-")
             .tempdir()
             .expect("temp working folder for moto");
-        let mut child = Command::new(&python)
-            .arg(&launcher)
-            .current_dir(cwd.path())
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("S3P_MOTO_FAULTS", faults.unwrap_or_default())
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr_file.reopen().expect("reopen moto stderr file"))
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {} {}: {e}; run `scripts/test` once to create .venv",
-                    python.display(),
-                    launcher.display()
-                )
-            });
-        let stdin = child.stdin.take().expect("launcher stdin is piped");
-        let stdout = child.stdout.take().expect("launcher stdout is piped");
-
-        // Read the one readiness line on a thread so the wait can time out.
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let result = BufReader::new(stdout).read_line(&mut line).map(|_| line);
-            let _ = tx.send(result);
+        let server = Server::start(Launch {
+            name: "moto",
+            python: python(),
+            launcher: manifest_dir().join("tests/it/support/moto_launcher.py"),
+            args: Vec::new(),
+            cwd: cwd.path(),
+            env: vec![("S3P_MOTO_FAULTS", faults.unwrap_or_default())],
+            timeout: STARTUP_TIMEOUT,
+            setup_hint: "run `scripts/test` once (it installs the pinned moto server into .venv), or set S3P_TEST_PYTHON",
+            failure_hint: |stderr| {
+                if stderr.contains("No module named") {
+                    "; the venv lacks moto: run `scripts/test` once"
+                } else {
+                    ""
+                }
+            },
         });
-        let line = rx.recv_timeout(STARTUP_TIMEOUT);
-        let port = match &line {
-            Ok(Ok(line)) => line
-                .trim()
-                .strip_prefix("PORT=")
-                .and_then(|p| p.parse::<u16>().ok()),
-            _ => None,
-        };
-        let Some(port) = port else {
-            let _ = child.kill();
-            let _ = child.wait();
-            let mut stderr = String::new();
-            let _ = stderr_file
-                .reopen()
-                .and_then(|mut f| f.read_to_string(&mut stderr));
-            let hint = if stderr.contains("No module named") {
-                "; the venv lacks moto: run `scripts/test` once"
-            } else {
-                ""
-            };
-            panic!(
-                "the moto server did not start ({}){hint}.\nlauncher: {} {}\nlauncher stderr:\n{stderr}",
-                match line {
-                    Ok(Ok(l)) if l.is_empty() => "it exited before printing PORT=".to_owned(),
-                    Ok(Ok(l)) => format!("unexpected first line {l:?}"),
-                    Ok(Err(e)) => format!("reading its stdout failed: {e}"),
-                    Err(_) => format!("no PORT= line within {STARTUP_TIMEOUT:?}"),
-                },
-                python.display(),
-                launcher.display(),
-            );
-        };
-
-        let empty_aws_file = tempfile::NamedTempFile::new().expect("empty AWS config file");
         MotoServer {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            child,
-            _stdin: stdin,
-            stderr_file,
+            endpoint: server.endpoint.clone(),
+            server,
             _cwd: cwd,
-            empty_aws_file,
         }
-    }
-
-    /// What the server wrote to stderr so far (warnings and tracebacks; no per-request lines).
-    pub fn log(&self) -> String {
-        let mut text = String::new();
-        let _ = self
-            .stderr_file
-            .reopen()
-            .and_then(|mut f| f.read_to_string(&mut text));
-        text
     }
 
     /// Environment for a process that should talk to this server with test credentials.
     /// The caller must also remove `AWS_PROFILE`, `AWS_DEFAULT_PROFILE` and `AWS_SESSION_TOKEN`
     /// (see [`MotoServer::ENV_REMOVE`]); [`MotoServer::command`] does both.
     pub fn env(&self) -> Vec<(String, String)> {
-        let empty = self.empty_aws_file.path().display().to_string();
-        [
-            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_DEFAULT_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            ("AWS_CONFIG_FILE", empty.as_str()),
-            ("AWS_SHARED_CREDENTIALS_FILE", empty.as_str()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+        self.server.env("testing")
     }
 
     /// Variables a process talking to moto must not inherit (they would pick another identity).
-    pub const ENV_REMOVE: [&'static str; 6] = [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_ENDPOINT_URL_CLOUDFORMATION",
-    ];
+    pub const ENV_REMOVE: [&'static str; 6] = super::server::ENV_REMOVE;
 
     /// The `s3-provisioner` binary, run in `workdir`, talking to this server, without colour.
     pub fn command(&self, workdir: &Path) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_s3-provisioner"));
-        cmd.current_dir(workdir);
-        for key in Self::ENV_REMOVE {
-            cmd.env_remove(key);
-        }
-        cmd.envs(self.env());
-        cmd.env("NO_COLOR", "1");
-        cmd
+        self.server.command(workdir, "testing")
     }
 
     /// An `SdkConfig` for this server: static test credentials, this endpoint, `region`, and no
     /// host environment or profile files (tests run in parallel threads of one process).
     pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .empty_test_environment()
-            .region(aws_config::Region::new(region.to_owned()))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(
-                "testing", "testing", None, None, "moto",
-            ))
-            .load()
-            .await
+        self.server.sdk_config(region, "testing").await
     }
 
     /// Create a VPC with `route_tables` route tables in this server's EC2 (the tool has no EC2
@@ -263,8 +150,8 @@ print(" ".join([vpc] + tables))
                 &route_tables.to_string(),
             ])
             .env_remove("AWS_PROFILE")
-            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .env("AWS_CONFIG_FILE", self.server.empty_aws_file())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.server.empty_aws_file())
             .output()
             .expect("run the venv python to create a VPC in moto");
         assert!(
@@ -307,8 +194,8 @@ if answer["FailedResourcesMap"]:
         let output = Command::new(python())
             .args(["-c", SCRIPT, &self.endpoint, command_line])
             .env_remove("AWS_PROFILE")
-            .env("AWS_CONFIG_FILE", self.empty_aws_file.path())
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.empty_aws_file.path())
+            .env("AWS_CONFIG_FILE", self.server.empty_aws_file())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.server.empty_aws_file())
             .output()
             .expect("run the venv python for a tagging command");
         assert!(
@@ -320,32 +207,7 @@ if answer["FailedResourcesMap"]:
 
     /// The tool's clients, built the way the tool builds them, pointing at this server.
     pub async fn clients(&self, region: &str) -> s3_provisioner::aws::AwsClients {
-        s3_provisioner::aws::AwsClients::from_sdk_config(&self.sdk_config(region).await)
-    }
-}
-
-impl Drop for MotoServer {
-    /// Kill the server. When the test is failing, show the end of the server's log (moto's
-    /// tracebacks explain an HTTP 500) in the test's output.
-    // Test support, not product output: libtest captures this and shows it with the failure.
-    #[allow(clippy::print_stderr, clippy::disallowed_macros)]
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            let log = self.log();
-            if !log.trim().is_empty() {
-                let tail_start = log.len().saturating_sub(6000);
-                let tail_start = (tail_start..log.len())
-                    .find(|&i| log.is_char_boundary(i))
-                    .unwrap_or(0);
-                eprintln!(
-                    "--- moto server log ({}), last part ---\n{}",
-                    self.endpoint,
-                    &log[tail_start..]
-                );
-            }
-        }
+        self.server.clients(region, "testing").await
     }
 }
 
