@@ -691,5 +691,106 @@ class ChangeSetsBehaveAsOnAws(LauncherTest):
         self.assertEqual(caught.exception.response["ResponseMetadata"]["HTTPStatusCode"], 501)
 
 
+def bucket_properties_template(versioning: str) -> dict[str, Any]:
+    """A bucket with the properties a deployment sets besides encryption and tags."""
+    return {
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Delete",
+                "Properties": {
+                    "BucketName": "cfn-bucket",
+                    "VersioningConfiguration": {"Status": versioning},
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                    "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                },
+            }
+        }
+    }
+
+
+class BucketPropertiesFromTemplates(LauncherTest):
+    """moto's AWS::S3::Bucket applied only BucketEncryption and Tags."""
+
+    def test_versioning_public_access_block_and_ownership_are_applied(self) -> None:
+        create_stack(bucket_properties_template("Enabled"))
+        self.assertEqual(self.s3.get_bucket_versioning(Bucket="cfn-bucket")["Status"], "Enabled")
+        block = self.s3.get_public_access_block(Bucket="cfn-bucket")
+        self.assertEqual(
+            block["PublicAccessBlockConfiguration"],
+            {
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+        )
+        rules = self.s3.get_bucket_ownership_controls(Bucket="cfn-bucket")["OwnershipControls"]
+        self.assertEqual(rules["Rules"], [{"ObjectOwnership": "BucketOwnerEnforced"}])
+
+    def test_an_update_changes_the_live_versioning(self) -> None:
+        create_stack(bucket_properties_template("Enabled"))
+        client("cloudformation").update_stack(
+            StackName="stack", TemplateBody=json.dumps(bucket_properties_template("Suspended"))
+        )
+        self.assertEqual(
+            self.s3.get_bucket_versioning(Bucket="cfn-bucket")["Status"], "Suspended"
+        )
+
+
+class StacksAsOnAwsWhenDeleted(LauncherTest):
+    """moto reported DELETE_COMPLETE for a stack whose non-empty bucket stayed, popped a
+    DELETE_FAILED stack (HTTP 500, the stack vanished), and re-created a deleted stack's
+    resources when it was read."""
+
+    def status(self, stack: str = "stack") -> str:
+        return client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0][
+            "StackStatus"
+        ]
+
+    def test_a_non_empty_delete_bucket_fails_the_stack_delete_and_the_stack_stays(self) -> None:
+        create_stack(bucket_properties_template("Enabled"))
+        self.s3.put_object(Bucket="cfn-bucket", Key="a", Body=b"x")
+        cfn = client("cloudformation")
+        cfn.delete_stack(StackName="stack")
+        self.assertEqual(self.status(), "DELETE_FAILED")
+        newest = cfn.describe_stack_events(StackName="stack")["StackEvents"][0]
+        self.assertEqual(newest["ResourceStatus"], "DELETE_FAILED")
+        self.assertIn("not empty", newest["ResourceStatusReason"])
+        self.s3.head_bucket(Bucket="cfn-bucket")
+
+    def test_a_deleted_stack_read_by_id_lists_no_resources_and_brings_none_back(self) -> None:
+        cfn = client("cloudformation")
+        create_stack(bucket_properties_template("Enabled"))
+        stack_id = cfn.describe_stacks(StackName="stack")["Stacks"][0]["StackId"]
+        cfn.delete_stack(StackName="stack")
+        self.assertEqual(self.status(stack_id), "DELETE_COMPLETE")
+        self.assertEqual(
+            cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"], []
+        )
+        self.assert_error(self.s3.head_bucket, "404", Bucket="cfn-bucket")
+
+
+class UniqueStackNames(LauncherTest):
+    """moto made a second live stack of a name for a CREATE change set."""
+
+    def test_a_create_change_set_for_a_live_stacks_name_already_exists(self) -> None:
+        create_stack(BUCKET_TEMPLATE)
+        other = json.dumps(BUCKET_TEMPLATE).replace("cfn-bucket", "another-bucket")
+        self.assert_error(
+            client("cloudformation").create_change_set,
+            "AlreadyExistsException",
+            StackName="stack",
+            ChangeSetName="second",
+            TemplateBody=other,
+            ChangeSetType="CREATE",
+        )
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
