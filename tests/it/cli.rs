@@ -3,10 +3,12 @@
 //! `S3P_CONFIGS_DIR` variable, paths and globs. No AWS: every command here is local or fails
 //! before any AWS call (the endpoint points at a closed port to prove it).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use serde_json::Value;
+
+use crate::support::local::{self, example_configs};
 
 /// The actions that never call AWS.
 const LOCAL_ACTIONS: &[&str] = &[
@@ -33,49 +35,16 @@ const ALL_ACTIONS: &[&str] = &[
 
 const SHARED_SITE: &str = "edge-prod-b001-us-west-1-s3.yaml";
 
-fn repo_configs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
-}
-
-/// The example configs, sorted.
-fn example_configs() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(repo_configs())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
+/// The binary with a clean, hermetic environment, run from `cwd`, at a fixed terminal width.
+fn provisioner(cwd: &Path) -> Command {
+    let mut command = local::provisioner(cwd);
+    command.env("COLUMNS", "100");
+    command
 }
 
 /// A working folder holding a copy of `configs/`, as users run the tool.
 fn site() -> tempfile::TempDir {
-    let work = tempfile::tempdir().unwrap();
-    let configs = work.path().join("configs");
-    std::fs::create_dir(&configs).unwrap();
-    for name in example_configs() {
-        std::fs::copy(repo_configs().join(&name), configs.join(&name)).unwrap();
-    }
-    work
-}
-
-/// The binary with a clean, hermetic environment, run from `cwd`.
-fn provisioner(cwd: &Path) -> Command {
-    let mut command = Command::cargo_bin("s3-provisioner").unwrap();
-    command
-        .current_dir(cwd)
-        .env_remove("S3P_CONFIGS_DIR")
-        .env_remove("S3P_TEMPLATES_DIR")
-        .env_remove("S3P_POLICIES_DIR")
-        .env_remove("S3P_REPORTS_DIR")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        // Anything that tried to reach AWS would fail fast here instead of passing by accident.
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-    command
+    local::site_with_all()
 }
 
 fn stdout_of(output: &std::process::Output) -> String {

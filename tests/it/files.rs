@@ -7,38 +7,19 @@ use std::time::Duration;
 
 use assert_cmd::Command;
 
-const SHARED_SITE: &str = "edge-prod-b001-us-west-1-s3.yaml";
+use crate::support::local::{self, repo_configs};
 
-fn repo_configs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
-}
+const SHARED_SITE: &str = "edge-prod-b001-us-west-1-s3.yaml";
 
 /// A working folder holding a copy of the shared-bucket example config.
 fn site() -> tempfile::TempDir {
-    let work = tempfile::tempdir().unwrap();
-    let configs = work.path().join("configs");
-    std::fs::create_dir(&configs).unwrap();
-    std::fs::copy(repo_configs().join(SHARED_SITE), configs.join(SHARED_SITE)).unwrap();
-    work
+    local::site_with(&[SHARED_SITE])
 }
 
 /// The binary with a clean, hermetic environment, run from `cwd`; never runs longer than a minute.
 fn provisioner(cwd: &Path) -> Command {
-    let mut command = Command::cargo_bin("s3-provisioner").unwrap();
-    command
-        .current_dir(cwd)
-        .env_remove("S3P_CONFIGS_DIR")
-        .env_remove("S3P_TEMPLATES_DIR")
-        .env_remove("S3P_POLICIES_DIR")
-        .env_remove("S3P_REPORTS_DIR")
-        .env_remove("S3P_KEEP_REPORTS")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .timeout(Duration::from_mins(1));
+    let mut command = local::provisioner(cwd);
+    command.timeout(Duration::from_mins(1));
     command
 }
 

@@ -4,43 +4,16 @@
 //! starts; and options given to an action they do not apply to. No AWS: the endpoint points at a
 //! closed port, and every run here stops before it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use crate::support::local::{self, provisioner};
 
 const SHARED: &str = "edge-prod-b001-us-west-1-s3.yaml";
 const DEDICATED: &str = "edge-prod-b001-us-west-1-recommendation-engine-s3.yaml";
 
-fn repo_configs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
-}
-
 /// A working folder with a copy of the repo's `configs/`.
 fn site() -> tempfile::TempDir {
-    let work = tempfile::tempdir().unwrap();
-    let configs = work.path().join("configs");
-    std::fs::create_dir(&configs).unwrap();
-    for entry in std::fs::read_dir(repo_configs()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), configs.join(entry.file_name())).unwrap();
-    }
-    work
-}
-
-fn provisioner(cwd: &Path) -> Command {
-    let mut command = Command::cargo_bin("s3-provisioner").unwrap();
-    command
-        .current_dir(cwd)
-        .env_remove("S3P_CONFIGS_DIR")
-        .env_remove("S3P_TEMPLATES_DIR")
-        .env_remove("S3P_POLICIES_DIR")
-        .env_remove("S3P_REPORTS_DIR")
-        .env("NO_COLOR", "1")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing");
-    command
+    local::site_with_all()
 }
 
 fn run(cwd: &Path, args: &[&str]) -> (Option<i32>, String, String) {

@@ -7,6 +7,7 @@
 pub mod closed;
 pub mod emulator;
 pub mod inventory;
+pub mod local;
 pub mod localstack;
 pub mod mocks;
 pub mod moto;
