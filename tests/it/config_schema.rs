@@ -15,6 +15,8 @@ use std::process::Command;
 use s3_provisioner::config::{self, Env, LifecyclePreset, regions};
 use serde_json::{Value, json};
 
+use crate::support::moto::python;
+
 /// Fixtures that are not a tree of plain values at all: their rule is part of reading the YAML
 /// (bytes, syntax, documents, duplicate keys, aliases, tags), which happens before any schema.
 const NOT_JSON: &[(&str, &str)] = &[
@@ -80,18 +82,6 @@ fn repo() -> &'static Path {
 fn schema() -> Value {
     let text = std::fs::read_to_string(repo().join("docs/config.schema.json")).unwrap();
     serde_json::from_str(&text).expect("docs/config.schema.json is JSON")
-}
-
-/// The Python of the project's `.venv` (`scripts/test` installs the pinned `jsonschema` there).
-fn python() -> PathBuf {
-    let python = std::env::var_os("S3P_TEST_PYTHON")
-        .map_or_else(|| repo().join(".venv/bin/python"), PathBuf::from);
-    assert!(
-        python.is_file(),
-        "{} not found: run the tests with scripts/test, which installs the pinned Python tools into .venv",
-        python.display()
-    );
-    python
 }
 
 const VALIDATE_PY: &str = r#"

@@ -3,24 +3,15 @@
 //! action that fails (the endpoint is a closed port), and every `.json` report those runs wrote.
 //! The schema is checked by the pinned Python `jsonschema` (draft 2020-12) from the `.venv`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
 
+use crate::support::moto::python;
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let python = std::env::var_os("S3P_TEST_PYTHON")
-        .map_or_else(|| repo().join(".venv/bin/python"), PathBuf::from);
-    assert!(
-        python.is_file(),
-        "{} not found: run the tests with scripts/test, which installs the pinned Python tools into .venv",
-        python.display()
-    );
-    python
 }
 
 const VALIDATE_PY: &str = r#"

@@ -60,12 +60,19 @@ pub struct MotoServer {
     _cwd: tempfile::TempDir,
 }
 
-/// The venv python: `S3P_TEST_PYTHON` (set by scripts/test) or `./.venv/bin/python`.
+/// The venv python (moto, boto3, jsonschema, cfn-lint): `S3P_TEST_PYTHON` (set by scripts/test)
+/// or `./.venv/bin/python`. Panics, saying how to install it, when it does not exist.
 pub fn python() -> PathBuf {
-    match std::env::var_os("S3P_TEST_PYTHON") {
+    let python = match std::env::var_os("S3P_TEST_PYTHON") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
         _ => manifest_dir().join(".venv/bin/python"),
-    }
+    };
+    assert!(
+        python.is_file(),
+        "{} not found: run the tests with scripts/test, which installs the pinned Python tools into .venv",
+        python.display()
+    );
+    python
 }
 
 impl MotoServer {
