@@ -23,8 +23,8 @@ use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::ops::engine::{self, DeployRequest, StackAction, Waits};
 
 use crate::support::mocks::{
-    self, BUCKET, CHANGE_SET_ID, STACK, event, events, missing_stack, output, ready_change_set,
-    stack, stacks,
+    self, BUCKET, CHANGE_SET_ID, Recreation, STACK, event, events, missing_stack, output,
+    ready_change_set, stack, stacks,
 };
 
 const OLD_ID: &str =
@@ -62,12 +62,7 @@ async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
     let by_name = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .match_requests(|r| r.stack_name() == Some(STACK))
         .then_output(|| stacks(stack(OLD_ID, StackStatus::RollbackComplete)));
-    let old_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
-        .match_requests(|r| r.stack_name() == Some(OLD_ID))
-        .then_output(|| stacks(stack(OLD_ID, StackStatus::DeleteComplete)));
-    let new_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
-        .match_requests(|r| r.stack_name() == Some(NEW_ID))
-        .then_output(|| stacks(stack(NEW_ID, StackStatus::CreateComplete)));
+    let recreation = Recreation::new(OLD_ID, NEW_ID);
     let old_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
         .match_requests(|r| r.stack_name() == Some(OLD_ID))
         .sequence()
@@ -89,67 +84,11 @@ async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
         })
         .repeatedly()
         .build();
-    let new_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
-        .match_requests(|r| r.stack_name() == Some(NEW_ID))
-        .sequence()
-        .output(|| {
-            events(vec![event(
-                "n1",
-                NEW_ID,
-                STACK,
-                ResourceStatus::from("REVIEW_IN_PROGRESS"),
-                None,
-            )])
-        })
-        .output(|| {
-            events(vec![
-                event("n4", NEW_ID, STACK, ResourceStatus::CreateComplete, None),
-                event("n3", NEW_ID, "Bucket", ResourceStatus::CreateComplete, None),
-                event("n2", NEW_ID, STACK, ResourceStatus::CreateInProgress, None),
-                event(
-                    "n1",
-                    NEW_ID,
-                    STACK,
-                    ResourceStatus::from("REVIEW_IN_PROGRESS"),
-                    None,
-                ),
-            ])
-        })
-        .repeatedly()
-        .build();
-    let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
-        .then_output(|| DeleteStackOutput::builder().build());
-    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
-        .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
-        .then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(NEW_ID)
-                .build()
-        });
-    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
-        .then_output(|| ready_change_set(NEW_ID, ChangeAction::Add));
-    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
-        .then_output(|| ExecuteChangeSetOutput::builder().build());
-    let head_bucket = mock!(aws_sdk_s3::Client::head_bucket)
-        .sequence()
-        .http_status(404, None)
-        .repeatedly()
-        .build();
-    let aws = clients(
-        &[
-            &by_name,
-            &old_by_id,
-            &new_by_id,
-            &old_events,
-            &new_events,
-            &delete_stack,
-            &create_change_set,
-            &describe_change_set,
-            &execute,
-        ],
-        &[&head_bucket],
-    );
+    let cfn_rules: Vec<&Rule> = [&by_name, &old_events]
+        .into_iter()
+        .chain(recreation.cfn_rules())
+        .collect();
+    let aws = clients(&cfn_rules, &[&recreation.head_bucket]);
 
     // Without --force and without a terminal: refused before anything is deleted.
     let (mut out, _) = output();
@@ -157,7 +96,7 @@ async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
         .await
         .unwrap_err();
     assert_eq!(status_for_error(&error), ExitStatus::Refused);
-    assert_eq!(delete_stack.num_calls(), 0);
+    assert_eq!(recreation.delete_stack.num_calls(), 0);
 
     let (mut out, captured) = output();
     let deployed = engine::deploy(&mut out, &aws, &request(true), waits())
@@ -167,9 +106,9 @@ async fn a_rolled_back_stack_is_deleted_and_created_again_with_force() {
     assert_eq!(deployed.status, "CREATE_COMPLETE");
     assert_eq!(deployed.stack_id, NEW_ID);
     assert_eq!(deployed.outputs["BucketName"], BUCKET);
-    assert_eq!(delete_stack.num_calls(), 1);
-    assert_eq!(execute.num_calls(), 1);
-    assert_eq!(head_bucket.num_calls(), 1);
+    assert_eq!(recreation.delete_stack.num_calls(), 1);
+    assert_eq!(recreation.execute.num_calls(), 1);
+    assert_eq!(recreation.head_bucket.num_calls(), 1);
     let stderr = captured.stderr();
     assert!(stderr.contains("is ROLLBACK_COMPLETE"), "{stderr}");
     assert!(

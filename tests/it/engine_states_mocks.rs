@@ -8,16 +8,15 @@ use std::time::Duration;
 
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
-use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
-use aws_sdk_cloudformation::types::{ChangeAction, ChangeSetType, ResourceStatus, StackStatus};
+use aws_sdk_cloudformation::types::{ResourceStatus, StackStatus};
 use aws_smithy_mocks::{Rule, mock};
 use s3_provisioner::aws::AwsClients;
 use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::ops::engine::{self, DeployRequest, StackAction, Waits};
 
 use crate::support::mocks::{
-    self, BUCKET, CHANGE_SET_ID, REGION, STACK, event, events, missing_stack, output,
-    ready_change_set, stack, stacks,
+    self, BUCKET, CHANGE_SET_ID, REGION, Recreation, STACK, event, events, missing_stack, output,
+    stack, stacks,
 };
 
 const OLD_ID: &str =
@@ -55,12 +54,7 @@ async fn our_create_failed_stack_is_recreated_only_with_force() {
     let by_name = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .match_requests(|r| r.stack_name() == Some(STACK))
         .then_output(move || stacks(failed()));
-    let old_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
-        .match_requests(|r| r.stack_name() == Some(OLD_ID))
-        .then_output(|| stacks(stack(OLD_ID, StackStatus::DeleteComplete)));
-    let new_by_id = mock!(aws_sdk_cloudformation::Client::describe_stacks)
-        .match_requests(|r| r.stack_name() == Some(NEW_ID))
-        .then_output(|| stacks(stack(NEW_ID, StackStatus::CreateComplete)));
+    let recreation = Recreation::new(OLD_ID, NEW_ID);
     let old_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
         .match_requests(|r| r.stack_name() == Some(OLD_ID))
         .sequence()
@@ -88,67 +82,11 @@ async fn our_create_failed_stack_is_recreated_only_with_force() {
         })
         .repeatedly()
         .build();
-    let new_events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
-        .match_requests(|r| r.stack_name() == Some(NEW_ID))
-        .sequence()
-        .output(|| {
-            events(vec![event(
-                "n1",
-                NEW_ID,
-                STACK,
-                ResourceStatus::from("REVIEW_IN_PROGRESS"),
-                None,
-            )])
-        })
-        .output(|| {
-            events(vec![
-                event("n4", NEW_ID, STACK, ResourceStatus::CreateComplete, None),
-                event("n3", NEW_ID, "Bucket", ResourceStatus::CreateComplete, None),
-                event("n2", NEW_ID, STACK, ResourceStatus::CreateInProgress, None),
-                event(
-                    "n1",
-                    NEW_ID,
-                    STACK,
-                    ResourceStatus::from("REVIEW_IN_PROGRESS"),
-                    None,
-                ),
-            ])
-        })
-        .repeatedly()
-        .build();
-    let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
-        .then_output(|| DeleteStackOutput::builder().build());
-    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
-        .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
-        .then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(NEW_ID)
-                .build()
-        });
-    let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
-        .then_output(|| ready_change_set(NEW_ID, ChangeAction::Add));
-    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
-        .then_output(|| ExecuteChangeSetOutput::builder().build());
-    let head_bucket = mock!(aws_sdk_s3::Client::head_bucket)
-        .sequence()
-        .http_status(404, None)
-        .repeatedly()
-        .build();
-    let aws = clients(
-        &[
-            &by_name,
-            &old_by_id,
-            &new_by_id,
-            &old_events,
-            &new_events,
-            &delete_stack,
-            &create_change_set,
-            &describe_change_set,
-            &execute,
-        ],
-        &[&head_bucket],
-    );
+    let cfn_rules: Vec<&Rule> = [&by_name, &old_events]
+        .into_iter()
+        .chain(recreation.cfn_rules())
+        .collect();
+    let aws = clients(&cfn_rules, &[&recreation.head_bucket]);
 
     // Without --force (and no terminal to ask on): refused, nothing deleted or created.
     let (mut out, captured) = output();
@@ -162,8 +100,8 @@ async fn our_create_failed_stack_is_recreated_only_with_force() {
         "{}",
         captured.stderr()
     );
-    assert_eq!(delete_stack.num_calls(), 0);
-    assert_eq!(create_change_set.num_calls(), 0);
+    assert_eq!(recreation.delete_stack.num_calls(), 0);
+    assert_eq!(recreation.create_change_set.num_calls(), 0);
 
     let (mut out, captured) = output();
     let deployed = engine::deploy(&mut out, &aws, &request(true), waits())
@@ -172,8 +110,8 @@ async fn our_create_failed_stack_is_recreated_only_with_force() {
     assert_eq!(deployed.action, StackAction::Recreated);
     assert_eq!(deployed.status, "CREATE_COMPLETE");
     assert_eq!(deployed.stack_id, NEW_ID);
-    assert_eq!(delete_stack.num_calls(), 1);
-    assert_eq!(execute.num_calls(), 1);
+    assert_eq!(recreation.delete_stack.num_calls(), 1);
+    assert_eq!(recreation.execute.num_calls(), 1);
     let stderr = captured.stderr();
     assert!(
         stderr.contains("is CREATE_FAILED (The following resource(s) failed to create: [Bucket].)"),

@@ -247,3 +247,102 @@ pub fn ready_change_set(
         )
         .build()
 }
+
+/// The answers for deleting the stack `old_id` (it ends DELETE_COMPLETE) and creating
+/// [`STACK`] anew as `new_id` through a CREATE change set, while the bucket name is free
+/// (HeadBucket 404): the path of a stack the tool deletes and creates again. The test adds the
+/// by-name DescribeStacks and the old stack's events, which say what state it was in.
+pub struct Recreation {
+    pub old_by_id: Rule,
+    pub new_by_id: Rule,
+    pub new_events: Rule,
+    pub delete_stack: Rule,
+    pub create_change_set: Rule,
+    pub describe_change_set: Rule,
+    pub execute: Rule,
+    pub head_bucket: Rule,
+}
+
+impl Recreation {
+    pub fn new(old_id: &'static str, new_id: &'static str) -> Recreation {
+        use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
+        use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
+        use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+        use aws_sdk_cloudformation::types::{
+            ChangeAction, ChangeSetType, ResourceStatus, StackStatus,
+        };
+        use aws_smithy_mocks::mock;
+
+        let old_by_id = mock!(Cfn::describe_stacks)
+            .match_requests(move |r| r.stack_name() == Some(old_id))
+            .then_output(move || stacks(stack(old_id, StackStatus::DeleteComplete)));
+        let new_by_id = mock!(Cfn::describe_stacks)
+            .match_requests(move |r| r.stack_name() == Some(new_id))
+            .then_output(move || stacks(stack(new_id, StackStatus::CreateComplete)));
+        let review = move || {
+            event(
+                "n1",
+                new_id,
+                STACK,
+                ResourceStatus::from("REVIEW_IN_PROGRESS"),
+                None,
+            )
+        };
+        let new_events = mock!(Cfn::describe_stack_events)
+            .match_requests(move |r| r.stack_name() == Some(new_id))
+            .sequence()
+            .output(move || events(vec![review()]))
+            .output(move || {
+                events(vec![
+                    event("n4", new_id, STACK, ResourceStatus::CreateComplete, None),
+                    event("n3", new_id, "Bucket", ResourceStatus::CreateComplete, None),
+                    event("n2", new_id, STACK, ResourceStatus::CreateInProgress, None),
+                    review(),
+                ])
+            })
+            .repeatedly()
+            .build();
+        let delete_stack =
+            mock!(Cfn::delete_stack).then_output(|| DeleteStackOutput::builder().build());
+        let create_change_set = mock!(Cfn::create_change_set)
+            .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
+            .then_output(move || {
+                CreateChangeSetOutput::builder()
+                    .id(CHANGE_SET_ID)
+                    .stack_id(new_id)
+                    .build()
+            });
+        let describe_change_set = mock!(Cfn::describe_change_set)
+            .then_output(move || ready_change_set(new_id, ChangeAction::Add));
+        let execute = mock!(Cfn::execute_change_set)
+            .then_output(|| ExecuteChangeSetOutput::builder().build());
+        let head_bucket = mock!(S3::head_bucket)
+            .sequence()
+            .http_status(404, None)
+            .repeatedly()
+            .build();
+        Recreation {
+            old_by_id,
+            new_by_id,
+            new_events,
+            delete_stack,
+            create_change_set,
+            describe_change_set,
+            execute,
+            head_bucket,
+        }
+    }
+
+    /// Its CloudFormation rules, for [`cfn`] with the test's own.
+    pub fn cfn_rules(&self) -> [&Rule; 7] {
+        [
+            &self.old_by_id,
+            &self.new_by_id,
+            &self.new_events,
+            &self.delete_stack,
+            &self.create_change_set,
+            &self.describe_change_set,
+            &self.execute,
+        ]
+    }
+}
