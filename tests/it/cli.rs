@@ -8,7 +8,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::support::local::{self, example_configs};
+use crate::support::local::{self, ALL_ACTIONS, example_configs};
 
 /// The actions that never call AWS.
 const LOCAL_ACTIONS: &[&str] = &[
@@ -16,21 +16,6 @@ const LOCAL_ACTIONS: &[&str] = &[
     "create-prov-template",
     "validate-prov-template",
     "create-policy",
-];
-
-const ALL_ACTIONS: &[&str] = &[
-    "validate-config",
-    "create-prov-template",
-    "validate-prov-template",
-    "create-policy",
-    "show-changes",
-    "check-drift",
-    "upload-template",
-    "prep-master",
-    "deploy-solution",
-    "create-bucket",
-    "test-deploy",
-    "tear-down",
 ];
 
 const SHARED_SITE: &str = "edge-prod-b001-us-west-1-s3.yaml";

@@ -5,20 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const ALL_ACTIONS: &[&str] = &[
-    "validate-config",
-    "create-prov-template",
-    "validate-prov-template",
-    "create-policy",
-    "show-changes",
-    "check-drift",
-    "upload-template",
-    "prep-master",
-    "deploy-solution",
-    "create-bucket",
-    "test-deploy",
-    "tear-down",
-];
+use crate::support::local::ALL_ACTIONS;
 
 /// The binary with nothing configured, in an empty folder: no configs, and any AWS call would
 /// hit a closed port.

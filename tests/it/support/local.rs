@@ -4,6 +4,23 @@
 
 use std::path::{Path, PathBuf};
 
+/// Every `--action`, written out, so that a renamed or dropped action fails the tests that use
+/// it.
+pub const ALL_ACTIONS: &[&str] = &[
+    "validate-config",
+    "create-prov-template",
+    "validate-prov-template",
+    "create-policy",
+    "show-changes",
+    "check-drift",
+    "upload-template",
+    "prep-master",
+    "deploy-solution",
+    "create-bucket",
+    "test-deploy",
+    "tear-down",
+];
+
 /// The repository's example configs (`configs/`).
 pub fn repo_configs() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
