@@ -24,7 +24,8 @@ const OLD_ID: &str =
 const NEW_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/new";
 
-/// The tool's clients, answering from `cfn_rules` and `s3_rules`. Standard retries without back-off, so a throttled call is retried at once.
+/// The tool's clients, answering from `cfn_rules` and `s3_rules`, with standard retries without
+/// back-off, so a throttled call is retried at once.
 fn clients(cfn_rules: &[&Rule], s3_rules: &[&Rule]) -> AwsClients {
     let retries = || Some(mocks::retries(Duration::ZERO, Duration::ZERO));
     mocks::clients(

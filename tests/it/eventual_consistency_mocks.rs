@@ -8,15 +8,13 @@
 use std::time::Duration;
 
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
-use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::{
     DescribeStacksError, DescribeStacksOutput,
 };
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::types::{
-    Change, ChangeAction, ChangeSetStatus, ChangeType, ResourceChange, ResourceStatus, Stack,
-    StackEvent, StackStatus, Tag,
+    ChangeAction, ResourceStatus, Stack, StackEvent, StackStatus, Tag,
 };
 use aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput;
 use aws_smithy_mocks::{Rule, mock};
@@ -126,26 +124,8 @@ async fn a_bucket_name_still_settling_after_its_deletion_says_when_and_how_to_re
             .stack_id(STACK_ID)
             .build()
     });
-    let describe_change_set = mock!(Cfn::describe_change_set).then_output(|| {
-        DescribeChangeSetOutput::builder()
-            .change_set_id(CHANGE_SET_ID)
-            .stack_id(STACK_ID)
-            .stack_name(STACK)
-            .status(ChangeSetStatus::CreateComplete)
-            .changes(
-                Change::builder()
-                    .r#type(ChangeType::Resource)
-                    .resource_change(
-                        ResourceChange::builder()
-                            .action(ChangeAction::Add)
-                            .logical_resource_id("Bucket")
-                            .resource_type("AWS::S3::Bucket")
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    });
+    let describe_change_set = mock!(Cfn::describe_change_set)
+        .then_output(|| mocks::ready_change_set(STACK_ID, ChangeAction::Add));
     let execute =
         mock!(Cfn::execute_change_set).then_output(|| ExecuteChangeSetOutput::builder().build());
     // The name looks free: the old bucket's deletion has gone through HeadBucket already.
