@@ -57,6 +57,7 @@ impl Site {
     /// The config file's text. Every value is written double-quoted (JSON string syntax is a
     /// YAML double-quoted scalar), so no value is misread whatever it holds.
     pub fn yaml(&self) -> String {
+        use std::fmt::Write as _;
         let quote = |text: &str| serde_json::to_string(text).expect("a string serialises");
         let mut yaml = format!(
             "client:\n  company_name: Edge Corp\n  company_prefix: {}\n  account_id: {}\n  tenant_id: {}\n\
@@ -71,11 +72,12 @@ impl Site {
             self.lifecycle.as_str(),
         );
         if let Some(name) = &self.bucket_name_override {
-            yaml += &format!("  bucket_name_override: {}\n", quote(name));
+            let _ = writeln!(yaml, "  bucket_name_override: {}", quote(name));
         }
         if let Some((vpc_id, route_tables)) = &self.vpc {
-            yaml += &format!(
-                "  vpc_id: {}\n  route_table_ids: {}\n",
+            let _ = writeln!(
+                yaml,
+                "  vpc_id: {}\n  route_table_ids: {}",
                 quote(vpc_id),
                 quote(&route_tables.join(","))
             );
@@ -83,7 +85,7 @@ impl Site {
         if !self.tags.is_empty() {
             yaml += "  tags:\n";
             for (key, value) in &self.tags {
-                yaml += &format!("    {}: {}\n", quote(key), quote(value));
+                let _ = writeln!(yaml, "    {}: {}", quote(key), quote(value));
             }
         }
         yaml
@@ -107,8 +109,8 @@ pub fn config(
     versioning: bool,
 ) -> ValidConfig {
     Site {
-        lifecycle,
         versioning,
+        lifecycle,
         ..Site::new(prefix, env, tenant, region)
     }
     .validate()

@@ -30,6 +30,7 @@ fn config_with_tags(
     vpc: bool,
     tags: &[(String, String)],
 ) -> ValidConfig {
+    use std::fmt::Write as _;
     let quote = |text: &str| serde_json::to_string(text).unwrap();
     let mut yaml = format!(
         "client:\n  company_name: Edge Corp\n  company_prefix: edge\n  account_id: \"123456789012\"\n  tenant_id: {}\n\
@@ -43,7 +44,7 @@ fn config_with_tags(
     }
     yaml += "  tags:\n";
     for (key, value) in tags {
-        yaml += &format!("    {}: {}\n", quote(key), quote(value));
+        let _ = writeln!(yaml, "    {}: {}", quote(key), quote(value));
     }
     s3_provisioner::config::from_bytes(Path::new("configs/test.yaml"), yaml.as_bytes()).unwrap()
 }
