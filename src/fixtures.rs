@@ -1,4 +1,4 @@
-//! Test fixtures shared by the unit tests: the example configs of `configs/` (SPEC §13), written
+//! Test fixtures shared by the unit tests: the example configs of `configs/`, written
 //! as YAML and read through validation (so no fixture can be a config validation would reject),
 //! run options with every directory under one root, captured output.
 

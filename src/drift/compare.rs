@@ -517,6 +517,17 @@ mod tests {
     }
 
     #[test]
+    fn bucket_properties_are_listed_in_the_order_of_the_live_checks() {
+        let order = |check| Check::LIVE.iter().position(|live| *live == check).unwrap();
+        let checks: Vec<usize> = BUCKET_PROPERTIES.iter().map(|p| order(p.check)).collect();
+        assert!(checks.is_sorted(), "{checks:?}");
+        let mut paths: Vec<&str> = BUCKET_PROPERTIES.iter().map(|p| p.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), BUCKET_PROPERTIES.len(), "one row per property");
+    }
+
+    #[test]
     fn never_versioned_equals_suspended() {
         let expected = BucketState {
             versioning: Some("Suspended".to_owned()),
