@@ -19,7 +19,9 @@ mod tests;
 mod validate;
 mod yaml;
 
-pub use model::*;
+/// The validated model, built only by validation.
+pub use model::ValidConfig;
+pub use model::{Client, Env, Environment, LifecyclePreset, S3Settings, VpcSettings, Warning};
 /// The limits and key tables of the rules, for the config reference and schema tests.
 pub use rules::{MAX_USER_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, TOOL_TAG_PREFIX};
 pub use validate::key_paths;

@@ -68,8 +68,8 @@ struct Difference {
 }
 
 /// The bucket properties the live check compares, in the order findings are listed. A new drift
-/// property is one row here (and its read in `aws::live` and its expected value in
-/// `drift::expected`).
+/// property is one row here, beside its field in `drift::state`, its read in `aws::live` (with
+/// the permission in `policy::operations`) and its expected value in `drift::expected`.
 const BUCKET_PROPERTIES: &[Property] = &[
     Property {
         check: Check::Versioning,
