@@ -1,4 +1,5 @@
-//! The site config (SPEC §3): reading, parsing and validating a YAML file into a [`ValidConfig`].
+//! The site config (docs/config.md): reading, parsing and validating a YAML file into a
+//! [`ValidConfig`].
 //!
 //! Two stages: the YAML is parsed into a tree that remembers the line and column of every key and
 //! value (`yaml`), then validated into the typed model (`validate`, with the per-value rules in

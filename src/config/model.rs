@@ -62,7 +62,7 @@ pub struct ValidConfig {
     /// used for (and so which template file), not what goes into a template.
     #[serde(skip)]
     pub solution: Option<String>,
-    /// Non-fatal findings (SPEC §3 "Warnings"), printed and reported; exit stays 0.
+    /// Non-fatal findings (docs/config.md "Warnings"), printed and reported; exit stays 0.
     #[serde(skip)]
     pub warnings: Vec<Warning>,
     /// Proof that validation built this value (see the type's doc).
@@ -137,7 +137,7 @@ pub struct VpcSettings {
     pub route_table_ids: Vec<String>,
 }
 
-/// Lifecycle presets of SPEC §6.
+/// The lifecycle presets (docs/config.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LifecyclePreset {

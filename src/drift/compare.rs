@@ -361,7 +361,7 @@ pub fn compare_parameters(expected: &[ParameterState], actual: &[ParameterState]
         .collect()
 }
 
-/// Every blueprint marker missing from the solutions `solutions` (SPEC §7), given the marker keys
+/// Every blueprint marker missing from the solutions `solutions` (the blueprint), given the marker keys
 /// that exist. Folders users added themselves are never findings: only blueprint keys are asked.
 pub fn compare_folders(solutions: &[String], present: &BTreeSet<String>) -> Vec<Finding> {
     // `solutions/` is a marker of every solution: report it once, under itself.
