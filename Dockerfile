@@ -1,6 +1,6 @@
-# S3 Provisioner image (SPEC §12). The release binary on a slim Debian base, run as the non-root
-# user s3user from /app, where the seed guide mounts configs/ templates/ policies/ reports/ and
-# ~/.aws at /home/s3user/.aws.
+# S3 Provisioner image (README "Docker"). The release binary on a slim Debian base, run as the
+# non-root user s3user from /app, where the seed guide mounts configs/ templates/ policies/
+# reports/ and ~/.aws at /home/s3user/.aws.
 #
 #   docker build --build-arg VERSION=1.0.0-rc.1 -t s3-provisioner:1.0.0-rc.1 .
 #   docker run --rm s3-provisioner:1.0.0-rc.1 --help

@@ -1,4 +1,4 @@
-//! CloudFormation drift detection (SPEC §9 check-drift, step 1): DetectStackDrift, waiting on
+//! CloudFormation drift detection (check-drift's step 1): DetectStackDrift, waiting on
 //! DescribeStackDriftDetectionStatus with an injectable [`Poller`], then DescribeStackResourceDrifts
 //! for the resources that were modified or deleted.
 //!

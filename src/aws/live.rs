@@ -1,4 +1,4 @@
-//! The live check's reads (SPEC §9 check-drift, steps 2 and 3): the bucket's settings through S3
+//! The live check's reads (check-drift's steps 2 and 3): the bucket's settings through S3
 //! Get* calls, the deployment's SSM parameters, the solutions present under `solutions/` and which
 //! folder markers exist. Read-only; returns plain [`crate::drift::state`] data and never judges it
 //! (that is [`crate::drift::compare`]'s job).

@@ -1,5 +1,5 @@
-//! The lifecycle presets of SPEC §6 as data: one table that the template generator turns into a
-//! `LifecycleConfiguration` and `validate-config` describes in words, so the two cannot disagree.
+//! The lifecycle presets (docs/config.md) as data: one table that the template generator turns into
+//! a `LifecycleConfiguration` and `validate-config` describes in words, so the two cannot disagree.
 
 use serde::Serialize;
 

@@ -1,4 +1,5 @@
-//! The site config (SPEC §3): reading, parsing and validating a YAML file into a [`ValidConfig`].
+//! The site config (docs/config.md): reading, parsing and validating a YAML file into a
+//! [`ValidConfig`].
 //!
 //! Two stages: the YAML is parsed into a tree that remembers the line and column of every key and
 //! value (`yaml`), then validated into the typed model (`validate`, with the per-value rules in
@@ -19,7 +20,9 @@ mod tests;
 mod validate;
 mod yaml;
 
-pub use model::*;
+/// The validated model, built only by validation.
+pub use model::ValidConfig;
+pub use model::{Client, Env, Environment, LifecyclePreset, S3Settings, VpcSettings, Warning};
 /// The limits and key tables of the rules, for the config reference and schema tests.
 pub use rules::{MAX_USER_TAGS, TAG_KEY_MAX, TAG_VALUE_MAX, TOOL_TAG_PREFIX};
 pub use validate::key_paths;
@@ -337,38 +340,11 @@ fn not_found_hint(path: &Path) -> String {
     format!("{suggestion}configs in {}/: {list}. {HOW}", shown_path(dir))
 }
 
-/// The shared-bucket example site (`configs/edge-prod-b001-us-west-1-s3.yaml`) as a literal, for
-/// unit tests anywhere in the crate.
+/// The shared-bucket example site, `configs/edge-prod-b001-us-west-1-s3.yaml`, read through
+/// validation like any config, for unit tests anywhere in the crate.
 #[cfg(test)]
 pub(crate) fn example() -> ValidConfig {
-    ValidConfig {
-        source: PathBuf::from("configs/edge-prod-b001-us-west-1-s3.yaml"),
-        client: Client {
-            company_name: "Edge Corp".into(),
-            company_prefix: "edge".into(),
-            account_id: "123456789012".into(),
-            tenant_id: "b001".into(),
-        },
-        environment: Environment {
-            env: Env::Prod,
-            region: "us-west-1".into(),
-        },
-        s3: S3Settings {
-            bucket_name_override: None,
-            versioning: true,
-            lifecycle_policy: LifecyclePreset::MlOptimized,
-            vpc: None,
-            tags: [
-                ("CostCenter", "4410"),
-                ("Owner", "data-science"),
-                ("Purpose", "ML Solutions Portfolio"),
-                ("Site", "b001"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-        },
-        solution: None,
-        warnings: Vec::new(),
-    }
+    const SOURCE: &str = "configs/edge-prod-b001-us-west-1-s3.yaml";
+    let yaml = include_str!("../../configs/edge-prod-b001-us-west-1-s3.yaml");
+    from_bytes(Path::new(SOURCE), yaml.as_bytes()).expect("the example config is valid")
 }

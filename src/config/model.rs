@@ -1,13 +1,53 @@
 //! The validated config model. Every action takes a [`ValidConfig`]; its types make invalid
 //! states impossible (a region from the known list, an env from the enum, a VPC with its route
-//! tables or no VPC at all). Only `config::validate` constructs it.
+//! tables or no VPC at all). Only `config::validate` constructs it: its `validated` field is of a
+//! type only that module can make, so a struct literal anywhere else does not compile.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-/// A site config that passed every rule of SPEC §3.
+/// A site config that passed every rule of the config reference.
+///
+/// The fields are readable everywhere, but a `ValidConfig` can only come out of validation
+/// ([`crate::config::load`], [`crate::config::from_bytes`]): a struct literal does not compile
+/// outside `config::validate`, so no fixture or caller can hold a config validation would reject.
+///
+/// ```compile_fail
+/// use s3_provisioner::config::{Client, Env, Environment, LifecyclePreset, S3Settings, ValidConfig};
+///
+/// let config = ValidConfig {
+///     source: "configs/edge-prod-b001-us-west-1-s3.yaml".into(),
+///     client: Client {
+///         company_name: "Edge Corp".into(),
+///         company_prefix: "edge".into(),
+///         account_id: "123456789012".into(),
+///         tenant_id: "b001".into(),
+///     },
+///     environment: Environment { env: Env::Prod, region: "us-west-1".into() },
+///     s3: S3Settings {
+///         bucket_name_override: None,
+///         versioning: true,
+///         lifecycle_policy: LifecyclePreset::MlOptimized,
+///         vpc: None,
+///         tags: Default::default(),
+///     },
+///     solution: None,
+///     warnings: Vec::new(),
+/// };
+/// ```
+///
+/// Validation is the way to get one:
+///
+/// ```
+/// use std::path::Path;
+/// use s3_provisioner::config;
+///
+/// let yaml = "client:\n  company_name: Edge Corp\n  company_prefix: edge\n  account_id: \"123456789012\"\n  tenant_id: \"b001\"\nenvironment:\n  env: prod\n  region: us-west-1\n";
+/// let config = config::from_bytes(Path::new("configs/edge-prod-b001-us-west-1-s3.yaml"), yaml.as_bytes()).unwrap();
+/// assert_eq!(config.client.company_prefix, "edge");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidConfig {
     /// Where it was read from (used in messages and reports, not hashed).
@@ -22,9 +62,12 @@ pub struct ValidConfig {
     /// used for (and so which template file), not what goes into a template.
     #[serde(skip)]
     pub solution: Option<String>,
-    /// Non-fatal findings (SPEC §3 "Warnings"), printed and reported; exit stays 0.
+    /// Non-fatal findings (docs/config.md "Warnings"), printed and reported; exit stays 0.
     #[serde(skip)]
     pub warnings: Vec<Warning>,
+    /// Proof that validation built this value (see the type's doc).
+    #[serde(skip)]
+    pub(in crate::config) validated: super::validate::Validated,
 }
 
 /// `client:` section.
@@ -94,7 +137,7 @@ pub struct VpcSettings {
     pub route_table_ids: Vec<String>,
 }
 
-/// Lifecycle presets of SPEC §6.
+/// The lifecycle presets (docs/config.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LifecyclePreset {

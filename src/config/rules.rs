@@ -1,6 +1,6 @@
-//! The field rules of SPEC §3 as pure functions of the text of one value. Each returns the typed
-//! value or a [`Violation`] (the rule broken and how to fix it); `validate` adds the position, key
-//! path and value. Kept apart from the tree walk so every rule has its own small tests.
+//! The field rules (docs/config.md) as pure functions of the text of one value. Each returns the
+//! typed value or a [`Violation`] (the rule broken and how to fix it); `validate` adds the position,
+//! key path and value. Kept apart from the tree walk so every rule has its own small tests.
 
 use crate::config::{Env, LifecyclePreset, regions};
 
@@ -186,7 +186,7 @@ pub fn region(text: &str) -> Result<String, Violation> {
     Err(violation("is not a known AWS region code", fix))
 }
 
-/// `lifecycle_policy`: one of the presets of SPEC §6 (empty = none).
+/// `lifecycle_policy`: one of the lifecycle presets (empty = none).
 pub fn lifecycle(text: &str) -> Result<LifecyclePreset, Violation> {
     if text.is_empty() {
         return Ok(LifecyclePreset::None);

@@ -1,5 +1,5 @@
-//! Tests of `config::load` as a whole: every rule of SPEC §3 through real YAML text (with the
-//! position it is reported at), the whole-file rules, the warnings, a snapshot of the rendered
+//! Tests of `config::load` as a whole: every config rule (docs/config.md) through real YAML text
+//! (with the position it is reported at), the whole-file rules, the warnings, a snapshot of the rendered
 //! messages for a table of bad inputs, and a property test that no input makes it panic.
 
 use std::fmt::Write as _;
@@ -107,7 +107,7 @@ fn every_example_config_is_valid_and_warning_free() {
         );
         count += 1;
     }
-    assert!(count >= 5, "configs/ holds the SPEC §13 examples");
+    assert!(count >= 5, "configs/ holds the example configs");
 }
 
 #[test]

@@ -46,107 +46,199 @@ pub fn missing_bucket(bucket_name: &str) -> Finding {
     live(Check::Bucket, template::BUCKET, "BucketName").values(bucket_name, "(no such bucket)")
 }
 
+/// One compared bucket property: a row of [`BUCKET_PROPERTIES`].
+struct Property {
+    check: Check,
+    /// The template resource the property belongs to.
+    resource: &'static str,
+    /// CloudFormation's path of the property; keyed properties (flags, tags, lifecycle rules)
+    /// add each key to it.
+    path: &'static str,
+    /// Reads the property from the expected and the live state and applies its equality rule:
+    /// every value that differs, in finding order.
+    differences: fn(&BucketState, &BucketState) -> Vec<Difference>,
+}
+
+/// A value that differs: the key added to the property's path (empty for a one-value property)
+/// and both values as shown.
+struct Difference {
+    key: String,
+    expected: String,
+    actual: String,
+}
+
+/// The bucket properties the live check compares, in the order findings are listed. A new drift
+/// property is one row here, beside its field in `drift::state`, its read in `aws::live` (with
+/// the permission in `policy::operations`) and its expected value in `drift::expected`.
+const BUCKET_PROPERTIES: &[Property] = &[
+    Property {
+        check: Check::Versioning,
+        resource: template::BUCKET,
+        path: "VersioningConfiguration.Status",
+        differences: |want, have| {
+            one(
+                &want.versioning,
+                &have.versioning,
+                // A bucket that was never versioned behaves like a suspended one.
+                |want, have| {
+                    want == have || (want.as_deref() == Some("Suspended") && have.is_none())
+                },
+                |status| text_or(status.as_deref(), ABSENT),
+                |status| text_or(status.as_deref(), "(never enabled)"),
+            )
+        },
+    },
+    Property {
+        check: Check::Encryption,
+        resource: template::BUCKET,
+        path: "BucketEncryption.ServerSideEncryptionConfiguration",
+        differences: |want, have| {
+            one(
+                &want.encryption,
+                &have.encryption,
+                PartialEq::eq,
+                |rules| encryption_text(rules),
+                |rules| encryption_text(rules),
+            )
+        },
+    },
+    Property {
+        check: Check::PublicAccessBlock,
+        resource: template::BUCKET,
+        path: "PublicAccessBlockConfiguration",
+        differences: public_access_block,
+    },
+    Property {
+        check: Check::OwnershipControls,
+        resource: template::BUCKET,
+        path: "OwnershipControls.Rules.ObjectOwnership",
+        differences: |want, have| {
+            one(
+                &want.object_ownership,
+                &have.object_ownership,
+                PartialEq::eq,
+                |ownership| text_or(ownership.as_deref(), ABSENT),
+                |ownership| text_or(ownership.as_deref(), ABSENT),
+            )
+        },
+    },
+    Property {
+        check: Check::Lifecycle,
+        resource: template::BUCKET,
+        path: "LifecycleConfiguration.Rules",
+        differences: |want, have| lifecycle(&want.lifecycle_rules, &have.lifecycle_rules),
+    },
+    Property {
+        check: Check::Tags,
+        resource: template::BUCKET,
+        path: "Tags",
+        differences: |want, have| tags(&want.tags, &have.tags),
+    },
+    Property {
+        check: Check::BucketPolicy,
+        resource: template::BUCKET_POLICY,
+        path: "PolicyDocument",
+        differences: |want, have| {
+            one(
+                &want.policy,
+                &have.policy,
+                PartialEq::eq,
+                |policy| policy_text(policy.as_ref()),
+                |policy| policy_text(policy.as_ref()),
+            )
+        },
+    },
+];
+
 /// Every difference between the expected and the live bucket settings.
 pub fn compare_bucket(expected: &BucketState, actual: &BucketState) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let bucket = template::BUCKET;
+    BUCKET_PROPERTIES
+        .iter()
+        .flat_map(|property| {
+            (property.differences)(expected, actual)
+                .into_iter()
+                .map(|difference| {
+                    live(
+                        property.check,
+                        property.resource,
+                        format!("{}{}", property.path, difference.key),
+                    )
+                    .values(difference.expected, difference.actual)
+                })
+        })
+        .collect()
+}
 
-    // A bucket that was never versioned behaves like a suspended one.
-    let versioning_matches = expected.versioning == actual.versioning
-        || (expected.versioning.as_deref() == Some("Suspended") && actual.versioning.is_none());
-    if !versioning_matches {
-        findings.push(
-            live(Check::Versioning, bucket, "VersioningConfiguration.Status").values(
-                expected.versioning.as_deref().unwrap_or(ABSENT),
-                actual.versioning.as_deref().unwrap_or("(never enabled)"),
-            ),
-        );
+/// A one-value property: one difference unless `same` holds, each side shown by its own text.
+fn one<T>(
+    want: &T,
+    have: &T,
+    same: fn(&T, &T) -> bool,
+    expected_text: fn(&T) -> String,
+    actual_text: fn(&T) -> String,
+) -> Vec<Difference> {
+    if same(want, have) {
+        return Vec::new();
     }
+    vec![Difference {
+        key: String::new(),
+        expected: expected_text(want),
+        actual: actual_text(have),
+    }]
+}
 
-    if expected.encryption != actual.encryption {
-        findings.push(
-            live(
-                Check::Encryption,
-                bucket,
-                "BucketEncryption.ServerSideEncryptionConfiguration",
-            )
-            .values(
-                encryption_text(&expected.encryption),
-                encryption_text(&actual.encryption),
-            ),
-        );
+/// A keyed difference (`key` already holds its separator: `.Name`, `[id]`).
+fn keyed(key: String, expected: impl Into<String>, actual: impl Into<String>) -> Difference {
+    Difference {
+        key,
+        expected: expected.into(),
+        actual: actual.into(),
     }
+}
 
-    let expected_pab = expected
-        .public_access_block
-        .unwrap_or(PublicAccessBlock::NONE);
-    let actual_pab = actual
-        .public_access_block
-        .unwrap_or(PublicAccessBlock::NONE);
-    for ((name, want), (_, have)) in expected_pab.flags().into_iter().zip(actual_pab.flags()) {
-        if want != have {
-            let actual_text = if actual.public_access_block.is_none() {
+fn text_or(value: Option<&str>, absent: &str) -> String {
+    value.unwrap_or(absent).to_owned()
+}
+
+/// Each public access block flag that differs; a bucket without the configuration behaves like
+/// one with every flag off, and says so.
+fn public_access_block(want: &BucketState, have: &BucketState) -> Vec<Difference> {
+    let no_block = have.public_access_block.is_none();
+    let expected = want.public_access_block.unwrap_or(PublicAccessBlock::NONE);
+    let actual = have.public_access_block.unwrap_or(PublicAccessBlock::NONE);
+    expected
+        .flags()
+        .into_iter()
+        .zip(actual.flags())
+        .filter(|((_, want), (_, have))| want != have)
+        .map(|((name, want), (_, have))| {
+            let actual_text = if no_block {
                 format!("{have} (no public access block)")
             } else {
                 have.to_string()
             };
-            findings.push(
-                live(
-                    Check::PublicAccessBlock,
-                    bucket,
-                    format!("PublicAccessBlockConfiguration.{name}"),
-                )
-                .values(want.to_string(), actual_text),
-            );
-        }
-    }
+            keyed(format!(".{name}"), want.to_string(), actual_text)
+        })
+        .collect()
+}
 
-    if expected.object_ownership != actual.object_ownership {
-        findings.push(
-            live(
-                Check::OwnershipControls,
-                bucket,
-                "OwnershipControls.Rules.ObjectOwnership",
+/// Each tag missing on either side or holding another value, by key.
+fn tags(want: &BTreeMap<String, String>, have: &BTreeMap<String, String>) -> Vec<Difference> {
+    let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+    keys.into_iter()
+        .filter(|key| want.get(*key) != have.get(*key))
+        .map(|key| {
+            keyed(
+                format!(".{key}"),
+                want.get(key).map_or(ABSENT, String::as_str),
+                have.get(key).map_or(ABSENT, String::as_str),
             )
-            .values(
-                expected.object_ownership.as_deref().unwrap_or(ABSENT),
-                actual.object_ownership.as_deref().unwrap_or(ABSENT),
-            ),
-        );
-    }
+        })
+        .collect()
+}
 
-    findings.extend(compare_lifecycle(
-        &expected.lifecycle_rules,
-        &actual.lifecycle_rules,
-    ));
-
-    let keys: BTreeSet<&String> = expected.tags.keys().chain(actual.tags.keys()).collect();
-    for key in keys {
-        let (want, have) = (expected.tags.get(key), actual.tags.get(key));
-        if want != have {
-            findings.push(live(Check::Tags, bucket, format!("Tags.{key}")).values(
-                want.map_or(ABSENT, String::as_str),
-                have.map_or(ABSENT, String::as_str),
-            ));
-        }
-    }
-
-    if expected.policy != actual.policy {
-        let text = |policy: &Option<serde_json::Value>| {
-            policy
-                .as_ref()
-                .map_or_else(|| "(no bucket policy)".to_owned(), ToString::to_string)
-        };
-        findings.push(
-            live(
-                Check::BucketPolicy,
-                template::BUCKET_POLICY,
-                "PolicyDocument",
-            )
-            .values(text(&expected.policy), text(&actual.policy)),
-        );
-    }
-    findings
+fn policy_text(policy: Option<&serde_json::Value>) -> String {
+    policy.map_or_else(|| "(no bucket policy)".to_owned(), ToString::to_string)
 }
 
 fn encryption_text(rules: &[EncryptionRule]) -> String {
@@ -193,81 +285,61 @@ fn rule_text(rule: &LifecycleRuleState) -> String {
     )
 }
 
-fn compare_lifecycle(
-    expected: &[LifecycleRuleState],
-    actual: &[LifecycleRuleState],
-) -> Vec<Finding> {
-    let bucket = template::BUCKET;
+/// A compared setting of a lifecycle rule: the name added to the rule's path, and its text.
+type RuleField = (&'static str, fn(&LifecycleRuleState) -> String);
+
+/// The compared settings of one lifecycle rule, in finding order; a setting differs when its texts
+/// do.
+const LIFECYCLE_RULE_FIELDS: &[RuleField] = &[
+    ("Status", |rule| rule.status.clone()),
+    ("Prefix", |rule| text_or(rule.prefix.as_deref(), ABSENT)),
+    (
+        "AbortIncompleteMultipartUpload.DaysAfterInitiation",
+        |rule| days_text(rule.abort_incomplete_multipart_days),
+    ),
+    ("Transitions", |rule| transitions_text(&rule.transitions)),
+    ("ExpirationInDays", |rule| days_text(rule.expiration_days)),
+    ("NoncurrentVersionTransitions", |rule| {
+        transitions_text(&rule.noncurrent_transitions)
+    }),
+    ("NoncurrentVersionExpiration.NoncurrentDays", |rule| {
+        days_text(rule.noncurrent_expiration_days)
+    }),
+    ("(other settings)", |rule| {
+        if rule.other.is_empty() {
+            ABSENT.to_owned()
+        } else {
+            rule.other.join(", ")
+        }
+    }),
+];
+
+/// Lifecycle rules matched by id: a rule on one side only is one difference, a rule on both is
+/// one per setting that differs.
+fn lifecycle(expected: &[LifecycleRuleState], actual: &[LifecycleRuleState]) -> Vec<Difference> {
     let by_id = |rules: &[LifecycleRuleState]| -> BTreeMap<String, LifecycleRuleState> {
         rules.iter().map(|r| (r.id.clone(), r.clone())).collect()
     };
     let (expected, actual) = (by_id(expected), by_id(actual));
     let ids: BTreeSet<&String> = expected.keys().chain(actual.keys()).collect();
-    let mut findings = Vec::new();
+    let mut differences = Vec::new();
     for id in ids {
-        let path = format!("LifecycleConfiguration.Rules[{id}]");
-        let (want, have) = match (expected.get(id), actual.get(id)) {
-            (Some(want), Some(have)) => (want, have),
-            (Some(want), None) => {
-                findings.push(live(Check::Lifecycle, bucket, path).values(rule_text(want), ABSENT));
-                continue;
-            }
-            (None, Some(have)) => {
-                findings.push(live(Check::Lifecycle, bucket, path).values(ABSENT, rule_text(have)));
-                continue;
-            }
-            (None, None) => continue,
-        };
-        let mut field = |name: &str, want: String, have: String| {
-            if want != have {
-                findings.push(
-                    live(Check::Lifecycle, bucket, format!("{path}.{name}")).values(want, have),
-                );
-            }
-        };
-        field("Status", want.status.clone(), have.status.clone());
-        field(
-            "Prefix",
-            want.prefix.clone().unwrap_or_else(|| ABSENT.to_owned()),
-            have.prefix.clone().unwrap_or_else(|| ABSENT.to_owned()),
-        );
-        field(
-            "AbortIncompleteMultipartUpload.DaysAfterInitiation",
-            days_text(want.abort_incomplete_multipart_days),
-            days_text(have.abort_incomplete_multipart_days),
-        );
-        field(
-            "Transitions",
-            transitions_text(&want.transitions),
-            transitions_text(&have.transitions),
-        );
-        field(
-            "ExpirationInDays",
-            days_text(want.expiration_days),
-            days_text(have.expiration_days),
-        );
-        field(
-            "NoncurrentVersionTransitions",
-            transitions_text(&want.noncurrent_transitions),
-            transitions_text(&have.noncurrent_transitions),
-        );
-        field(
-            "NoncurrentVersionExpiration.NoncurrentDays",
-            days_text(want.noncurrent_expiration_days),
-            days_text(have.noncurrent_expiration_days),
-        );
-        if want.other != have.other {
-            let text = |other: &[String]| {
-                if other.is_empty() {
-                    ABSENT.to_owned()
-                } else {
-                    other.join(", ")
+        let key = format!("[{id}]");
+        match (expected.get(id), actual.get(id)) {
+            (Some(want), Some(have)) => {
+                for (name, text) in LIFECYCLE_RULE_FIELDS {
+                    let (want, have) = (text(want), text(have));
+                    if want != have {
+                        differences.push(keyed(format!("{key}.{name}"), want, have));
+                    }
                 }
-            };
-            field("(other settings)", text(&want.other), text(&have.other));
+            }
+            (Some(want), None) => differences.push(keyed(key, rule_text(want), ABSENT)),
+            (None, Some(have)) => differences.push(keyed(key, ABSENT, rule_text(have))),
+            (None, None) => {}
         }
     }
-    findings
+    differences
 }
 
 /// Every SSM parameter that is missing or holds another value than expected.
@@ -289,7 +361,7 @@ pub fn compare_parameters(expected: &[ParameterState], actual: &[ParameterState]
         .collect()
 }
 
-/// Every blueprint marker missing from the solutions `solutions` (SPEC §7), given the marker keys
+/// Every blueprint marker missing from the solutions `solutions` (the blueprint), given the marker keys
 /// that exist. Folders users added themselves are never findings: only blueprint keys are asked.
 pub fn compare_folders(solutions: &[String], present: &BTreeSet<String>) -> Vec<Finding> {
     // `solutions/` is a marker of every solution: report it once, under itself.
@@ -442,6 +514,17 @@ mod tests {
         );
         assert_eq!(findings[0].check, Check::Lifecycle);
         assert_eq!(findings[0].actual, ABSENT);
+    }
+
+    #[test]
+    fn bucket_properties_are_listed_in_the_order_of_the_live_checks() {
+        let order = |check| Check::LIVE.iter().position(|live| *live == check).unwrap();
+        let checks: Vec<usize> = BUCKET_PROPERTIES.iter().map(|p| order(p.check)).collect();
+        assert!(checks.is_sorted(), "{checks:?}");
+        let mut paths: Vec<&str> = BUCKET_PROPERTIES.iter().map(|p| p.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), BUCKET_PROPERTIES.len(), "one row per property");
     }
 
     #[test]

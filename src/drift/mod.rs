@@ -1,4 +1,4 @@
-//! Drift: what `check-drift` and `test-deploy` compare and how they report it (SPEC §9).
+//! Drift: what `check-drift` and `test-deploy` compare and how they report it.
 //!
 //! This module is pure: it owns the findings ([`Finding`], [`Check`], [`Source`]), the expected
 //! state derived from the generated template ([`expected`]), the comparison of expected with live
@@ -24,7 +24,7 @@ pub enum Source {
     Cloudformation,
     /// The tool's own live check with S3 and SSM Get* calls.
     Live,
-    /// The solution folder blueprint (SPEC §7).
+    /// The solution folder blueprint (`blueprint`).
     Blueprint,
 }
 

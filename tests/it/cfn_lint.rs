@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use s3_provisioner::config::{
-    Client, Env, Environment, LifecyclePreset, S3Settings, ValidConfig, VpcSettings,
-};
+use s3_provisioner::config::{LifecyclePreset, ValidConfig};
 use s3_provisioner::naming::{self, Deployment};
 use s3_provisioner::template;
 
@@ -22,6 +20,36 @@ const REGIONS: [&str; 4] = ["us-west-1", "eu-west-1", "us-east-1", "ap-southeast
 /// CloudFormation's limit for a template passed inline (`TemplateBody`).
 const INLINE_TEMPLATE_LIMIT: usize = 51_200;
 
+/// A prod site config written as YAML and read through validation, like any config file. Every
+/// text value is written double-quoted (JSON string syntax is a YAML double-quoted scalar).
+fn config_with_tags(
+    tenant: &str,
+    region: &str,
+    lifecycle: LifecyclePreset,
+    versioning: bool,
+    vpc: bool,
+    tags: &[(String, String)],
+) -> ValidConfig {
+    use std::fmt::Write as _;
+    let quote = |text: &str| serde_json::to_string(text).unwrap();
+    let mut yaml = format!(
+        "client:\n  company_name: Edge Corp\n  company_prefix: edge\n  account_id: \"123456789012\"\n  tenant_id: {}\n\
+         environment:\n  env: prod\n  region: {region}\n\
+         s3:\n  versioning: {versioning}\n  lifecycle_policy: {}\n",
+        quote(tenant),
+        lifecycle.as_str()
+    );
+    if vpc {
+        yaml += "  vpc_id: vpc-0a1b2c3d4e5f67890\n  route_table_ids: \"rtb-0123456789abcdef0,rtb-0fedcba9\"\n";
+    }
+    yaml += "  tags:\n";
+    for (key, value) in tags {
+        let _ = writeln!(yaml, "    {}: {}", quote(key), quote(value));
+    }
+    s3_provisioner::config::from_bytes(Path::new("configs/test.yaml"), yaml.as_bytes()).unwrap()
+}
+
+/// A prod site config with the two example tags.
 fn config(
     tenant: &str,
     region: &str,
@@ -29,42 +57,18 @@ fn config(
     versioning: bool,
     vpc: bool,
 ) -> ValidConfig {
-    ValidConfig {
-        source: PathBuf::from("configs/test.yaml"),
-        client: Client {
-            company_name: "Edge Corp".to_owned(),
-            company_prefix: "edge".to_owned(),
-            account_id: "123456789012".to_owned(),
-            tenant_id: tenant.to_owned(),
-        },
-        environment: Environment {
-            env: Env::Prod,
-            region: region.to_owned(),
-        },
-        s3: S3Settings {
-            bucket_name_override: None,
-            versioning,
-            lifecycle_policy: lifecycle,
-            vpc: vpc.then(|| VpcSettings {
-                vpc_id: "vpc-0a1b2c3d4e5f67890".to_owned(),
-                route_table_ids: vec![
-                    "rtb-0123456789abcdef0".to_owned(),
-                    "rtb-0fedcba9".to_owned(),
-                ],
-            }),
-            tags: BTreeMap::from([
-                ("Owner".to_owned(), "data-science".to_owned()),
-                ("Purpose".to_owned(), "ML Solutions Portfolio".to_owned()),
-            ]),
-        },
-        solution: None,
-        warnings: Vec::new(),
-    }
+    let tags = [
+        ("Owner", "data-science"),
+        ("Purpose", "ML Solutions Portfolio"),
+    ]
+    .map(|(key, value)| (key.to_owned(), value.to_owned()));
+    config_with_tags(tenant, region, lifecycle, versioning, vpc, &tags)
 }
 
 /// 40 user tags (the config maximum) with 128-character keys and 256-character values, several
-/// of them strings YAML 1.1 would misread if written unquoted.
-fn max_tags() -> BTreeMap<String, String> {
+/// of them strings YAML 1.1 would misread if written unquoted (all within the characters a tag
+/// value may hold: `1:20` is a base-60 number to YAML 1.1, `a: b` a mapping).
+fn max_tags() -> Vec<(String, String)> {
     let tricky = [
         "yes",
         "no",
@@ -74,10 +78,10 @@ fn max_tags() -> BTreeMap<String, String> {
         "0755",
         "1_000",
         "null",
-        "~",
+        ".inf",
         "",
-        "a: b #c",
-        "it's",
+        "a: b",
+        "1:20",
     ];
     (0..40)
         .map(|index| {
@@ -96,14 +100,14 @@ fn max_tags() -> BTreeMap<String, String> {
 
 /// The largest template: VPC, compliance, versioning, 40 maximal tags, dedicated pattern.
 fn largest() -> (ValidConfig, Deployment) {
-    let mut config = config(
+    let config = config_with_tags(
         "b999",
         "ap-southeast-2",
         LifecyclePreset::Compliance,
         true,
         true,
+        &max_tags(),
     );
-    config.s3.tags = max_tags();
     let deployment = naming::dedicated_deployment(&config, "recommendation-engine").unwrap();
     (config, deployment)
 }

@@ -14,13 +14,10 @@
 //! with those actions removed must have no findings at all (an unknown action makes parliament stop
 //! checking its statement, so this second pass proves nothing else hides behind it).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use s3_provisioner::config::{
-    Client, Env, Environment, LifecyclePreset, S3Settings, ValidConfig, VpcSettings,
-};
+use s3_provisioner::config::{self, Env, ValidConfig};
 use s3_provisioner::policy::{self, PolicyDocument};
 
 /// Findings parliament 1.6.4 reports wrongly, as (issue, action, reason).
@@ -31,53 +28,46 @@ const KNOWN_FALSE_POSITIVES: &[(&str, &str, &str)] = &[(
      (GetBucketAbac API) and the AWS::S3::Bucket read handler lists it",
 )];
 
-fn site(prefix: &str, env: Env, tenant: &str, region: &str) -> ValidConfig {
-    ValidConfig {
-        source: PathBuf::from(format!("configs/{prefix}-{tenant}-{region}.yaml")),
-        client: Client {
-            company_name: "Edge Corp".to_owned(),
-            company_prefix: prefix.to_owned(),
-            account_id: "123456789012".to_owned(),
-            tenant_id: tenant.to_owned(),
-        },
-        environment: Environment {
-            env,
-            region: region.to_owned(),
-        },
-        s3: S3Settings {
-            bucket_name_override: None,
-            versioning: true,
-            lifecycle_policy: LifecyclePreset::MlOptimized,
-            vpc: None,
-            tags: BTreeMap::from([("Owner".to_owned(), "data-science".to_owned())]),
-        },
-        solution: None,
-        warnings: Vec::new(),
-    }
+/// A site config written as YAML and read through validation, like any config file; `s3` holds
+/// the `s3:` section's settings (its `tags:` are added).
+fn site(prefix: &str, env: Env, tenant: &str, region: &str, s3: &str) -> ValidConfig {
+    let yaml = format!(
+        "client:\n  company_name: Edge Corp\n  company_prefix: {prefix}\n  account_id: \"123456789012\"\n  tenant_id: \"{tenant}\"\n\
+         environment:\n  env: {}\n  region: {region}\n\
+         s3:\n{s3}  tags:\n    Owner: data-science\n",
+        env.as_str()
+    );
+    let source = PathBuf::from(format!("configs/{prefix}-{tenant}-{region}.yaml"));
+    config::from_bytes(&source, yaml.as_bytes()).unwrap()
 }
 
 /// Shared site, dedicated site with an override, VPC sites (one and several route tables).
 fn configs() -> Vec<(&'static str, ValidConfig)> {
-    let shared = site("edge", Env::Prod, "b001", "us-west-1");
-    let mut dedicated = site("edge", Env::Prod, "b001", "us-west-1");
-    dedicated.s3.bucket_name_override = Some("edge-recommendation-engine-data".to_owned());
-    dedicated.s3.lifecycle_policy = LifecyclePreset::Compliance;
-    let mut vpc = site("acme", Env::Staging, "c042", "eu-central-1");
-    vpc.s3.vpc = Some(VpcSettings {
-        vpc_id: "vpc-0a1b2c3d4e5f67890".to_owned(),
-        route_table_ids: vec!["rtb-0123456789abcdef0".to_owned()],
-    });
-    let mut vpc_many = site("edge", Env::Dev, "b002", "ap-southeast-2");
-    vpc_many.s3.versioning = false;
-    vpc_many.s3.lifecycle_policy = LifecyclePreset::None;
-    vpc_many.s3.vpc = Some(VpcSettings {
-        vpc_id: "vpc-12345678".to_owned(),
-        route_table_ids: vec![
-            "rtb-11111111".to_owned(),
-            "rtb-22222222".to_owned(),
-            "rtb-0fedcba9876543210".to_owned(),
-        ],
-    });
+    const ML_VERSIONED: &str = "  versioning: true\n  lifecycle_policy: ml-optimized\n";
+    let shared = site("edge", Env::Prod, "b001", "us-west-1", ML_VERSIONED);
+    let dedicated = site(
+        "edge",
+        Env::Prod,
+        "b001",
+        "us-west-1",
+        "  versioning: true\n  lifecycle_policy: compliance\n  bucket_name_override: edge-recommendation-engine-data\n",
+    );
+    let vpc = site(
+        "acme",
+        Env::Staging,
+        "c042",
+        "eu-central-1",
+        &format!(
+            "{ML_VERSIONED}  vpc_id: vpc-0a1b2c3d4e5f67890\n  route_table_ids: rtb-0123456789abcdef0\n"
+        ),
+    );
+    let vpc_many = site(
+        "edge",
+        Env::Dev,
+        "b002",
+        "ap-southeast-2",
+        "  versioning: false\n  lifecycle_policy: none\n  vpc_id: vpc-12345678\n  route_table_ids: \"rtb-11111111,rtb-22222222,rtb-0fedcba9876543210\"\n",
+    );
     vec![
         ("shared", shared),
         ("dedicated-override", dedicated),

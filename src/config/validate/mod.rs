@@ -48,6 +48,11 @@ fn example(key_path: &str) -> &'static str {
     }
 }
 
+/// The seal of [`ValidConfig`]: its field is private to this module, so only validation can make
+/// one, and so only validation can build a `ValidConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::config) struct Validated(());
+
 /// A section of the file (`client:` …) that was present and is a mapping.
 #[derive(Clone, Copy)]
 struct Section<'a> {
@@ -403,6 +408,7 @@ pub fn validate(source: &Path, root: &Node) -> Result<ValidConfig, Vec<Problem>>
         s3,
         solution: solution.as_ref().map(|(name, _)| name.clone()),
         warnings: Vec::new(),
+        validated: Validated(()),
     };
     if let Err(problem) = derived_names(&config, prefix_pos) {
         return Err(vec![problem]);

@@ -1,11 +1,11 @@
-//! After the rules pass: the derived-name check (SPEC §3, §4) and the warnings — settings that are
+//! After the rules pass: the derived-name check and the warnings — settings that are
 //! allowed but probably not meant.
 
 use super::super::rules;
 use super::super::yaml::Pos;
 use super::super::{Env, LifecyclePreset, Problem, ValidConfig, Warning};
 
-/// Every name derived for the shared deployment must be valid (SPEC §3); reported at the company
+/// Every name derived for the shared deployment must be valid; reported at the company
 /// prefix, the part of the name the user is most free to shorten.
 pub(super) fn derived_names(config: &ValidConfig, prefix_pos: Pos) -> Result<(), Problem> {
     crate::naming::shared_deployment(config)
@@ -21,7 +21,7 @@ pub(super) fn derived_names(config: &ValidConfig, prefix_pos: Pos) -> Result<(),
         })
 }
 
-/// Non-fatal findings (SPEC §3): settings that are allowed but probably not meant.
+/// Non-fatal findings: settings that are allowed but probably not meant.
 pub(super) fn warnings(config: &ValidConfig) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut warn = |key_path: &str, message: String| {
