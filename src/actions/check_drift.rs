@@ -425,7 +425,7 @@ mod tests {
     /// The answers agree with each other as AWS's would: the bucket was deleted behind the stack,
     /// so drift detection says DELETED and HeadBucket answers 404. (Property differences with
     /// expected and actual values are covered against a consistent state in
-    /// tests/drift_mocks.rs.)
+    /// tests/it/drift_mocks.rs.)
     #[tokio::test]
     async fn a_deleted_bucket_is_exit_3_from_cloudformation_and_the_live_checks() {
         let detect = detect();

@@ -1,6 +1,6 @@
 //! Every generated template passes the pinned `cfn-lint` with zero findings (errors, warnings and
 //! informational), for every lifecycle preset × versioning × pattern × VPC, a test deployment,
-//! the largest template a valid config can produce and every example config (SPEC §5, §14).
+//! the largest template a valid config can produce and every example config.
 //! cfn-lint runs once over all files, because its start-up dominates.
 //!
 //! cfn-lint comes from the project's `.venv` (`scripts/test` installs it), or from beside
@@ -209,7 +209,7 @@ fn every_combination_passes_cfn_lint_with_zero_findings() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     let examples = examples();
-    assert!(examples.len() >= 5, "the example configs of SPEC §13");
+    assert!(examples.len() >= 5, "the example configs of configs/");
     let expected_files = 34 + examples.len();
     for (name, config, deployment) in combinations().into_iter().chain(examples) {
         let path = dir.path().join(format!("{name}.yaml"));

@@ -141,7 +141,7 @@ fn validate_config_prints_the_derived_names_and_writes_a_report_pair() {
     assert!(log.contains(" INFO "), "{log}");
 }
 
-/// Whether `name` is `{prefix}{yyyymmddThhmmssZ}.{ext}` (SPEC §2 report names).
+/// Whether `name` is `{prefix}{yyyymmddThhmmssZ}.{ext}` (the report names of README "Reports").
 fn is_report_name(name: &str, prefix: &str, ext: &str) -> bool {
     let Some(stamp) = name
         .strip_prefix(prefix)

@@ -280,7 +280,7 @@ fn show_changes_reports_a_tag_change_and_leaves_no_change_set_then_upload_templa
     assert_eq!(document["result"]["tag_changes"][0]["key"], "Owner");
     assert!(block_on(change_sets_of(&aws, SHARED_STACK)).is_empty());
 
-    // "Uploading Updated Templates", as written: the current template at the SPEC §4 key.
+    // "Uploading Updated Templates", as written: the current template at its documented key (README "Names").
     run(
         &moto,
         &work,

@@ -1,4 +1,4 @@
-//! The Dockerfile (SPEC §12) is hadolint-clean and keeps the promises the seed guide's
+//! The Dockerfile is hadolint-clean and keeps the promises the seed guide's
 //! `docker run` lines rely on. (No Docker engine runs in the test environment, so the image itself
 //! is not built here.)
 

@@ -140,6 +140,48 @@ fn the_results_reference_has_every_status_and_the_format_version() {
     )));
 }
 
+/// Every file of the repository's code (sources, tests, scripts, the Dockerfile, CI) cites
+/// nothing outside the repository: no "SPEC" and no section sign, so a reader never needs a
+/// document the repository does not hold. This file is skipped: it names what it looks for.
+#[test]
+fn code_cites_no_document_outside_the_repository() {
+    fn walk(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("Dockerfile"), root.join(".ci/run")];
+    for dir in ["src", "tests", "scripts", "examples"] {
+        walk(&root.join(dir), &mut files);
+    }
+    let this_file = root.join(file!());
+    let mut checked = 0;
+    for file in files {
+        if file == this_file || file.extension().is_some_and(|e| e == "snap") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue; // not text
+        };
+        checked += 1;
+        for (number, line) in text.lines().enumerate() {
+            assert!(
+                !line.contains("SPEC") && !line.contains('\u{a7}'),
+                "{}:{}: cites a document outside the repository: {line}",
+                file.display(),
+                number + 1
+            );
+        }
+    }
+    assert!(checked > 100, "only {checked} files were read");
+}
+
 #[test]
 fn readme_and_docs_point_only_inside_the_repository() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

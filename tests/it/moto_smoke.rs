@@ -1,6 +1,6 @@
 //! Proves the moto harness (tests/it/support): the server answers S3 and STS through the SDK, and
 //! the launcher's patches make CloudFormation-created buckets and bucket policies live through
-//! the S3 API on create, update and delete (SPEC §14).
+//! the S3 API on create, update and delete.
 
 use crate::support;
 

@@ -1,4 +1,4 @@
-//! The generated operator policies pass `parliament` (the pinned PyPI IAM linter, SPEC §8) with no
+//! The generated operator policies pass `parliament` (the pinned PyPI IAM linter) with no
 //! findings, for several kinds of site.
 //!
 //! One known parliament false positive is accepted, and only that one: parliament 1.6.4 ships a

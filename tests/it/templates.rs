@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use s3_provisioner::{config, naming, template};
 
-/// The solution each example config is meant to be used with (SPEC §13: the dedicated-bucket
+/// The solution each example config is meant to be used with (the dedicated-bucket
 /// site's config names its solution; the rest are shared-bucket sites).
 fn solution_for(file: &Path) -> &'static str {
     if file.to_string_lossy().contains("recommendation-engine") {
@@ -28,7 +28,7 @@ pub fn example_configs() -> Vec<PathBuf> {
     files.sort();
     assert!(
         files.len() >= 5,
-        "the example configs of SPEC §13 are in {}",
+        "the example configs are in {}",
         dir.display()
     );
     files

@@ -1,5 +1,5 @@
-//! Engine decisions that need no AWS; the AWS paths are tested in `tests/deploy_mocks.rs`
-//! (aws-smithy-mocks) and `tests/deploy_moto.rs` (moto).
+//! Engine decisions that need no AWS; the AWS paths are tested in `tests/it/deploy_mocks.rs`
+//! (aws-smithy-mocks) and `tests/it/deploy_moto.rs` (moto).
 
 use std::collections::BTreeMap;
 
