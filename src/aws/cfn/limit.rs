@@ -233,7 +233,7 @@ impl HttpConnector for LimitedConnector {
 
 /// The CloudFormation actions that only ask whether an operation has finished (the waits'
 /// polls), read from the query-protocol body (`Action=…&…`).
-const POLL_ACTIONS: [&str; 2] = ["DescribeStackEvents", "DescribeChangeSet"];
+pub const POLL_ACTIONS: [&str; 2] = ["DescribeStackEvents", "DescribeChangeSet"];
 
 /// Whether `request` is a poll ([`POLL_ACTIONS`]).
 pub fn is_poll(request: &HttpRequest) -> bool {
