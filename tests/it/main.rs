@@ -42,6 +42,7 @@ mod replacement_mocks;
 mod result_schema;
 mod revert_drift_mocks;
 mod revert_drift_moto;
+mod roles_fleet;
 mod roles_moto;
 mod seed_guide_updates;
 mod selection;

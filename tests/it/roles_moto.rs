@@ -8,7 +8,6 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use s3_provisioner::aws::AwsClients;
 use support::{MotoServer, Workdir, block_on, bucket_names, site_config};
 
 const REGION: &str = "us-west-1";
@@ -64,34 +63,6 @@ fn assume_role_calls(recording: &str) -> BTreeMap<String, usize> {
     calls
 }
 
-/// Clients acting in `account`, with credentials of its role (assumed here, outside the tool).
-async fn clients_in(server: &MotoServer, account: &str) -> AwsClients {
-    let base = server.sdk_config(REGION).await;
-    let sts = aws_sdk_sts::Client::new(&base);
-    let answer = sts
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/{ROLE}"))
-        .role_session_name("test-inventory")
-        .send()
-        .await
-        .expect("AssumeRole for the inventory");
-    let given = answer.credentials().expect("credentials");
-    let credentials = aws_sdk_sts::config::Credentials::new(
-        given.access_key_id(),
-        given.secret_access_key(),
-        Some(given.session_token().to_owned()),
-        None,
-        "test",
-    );
-    let config = base
-        .into_builder()
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
-        )
-        .build();
-    AwsClients::from_sdk_config(&config)
-}
-
 #[test]
 fn a_fleet_over_three_accounts_deploys_each_site_in_its_own_account_assuming_each_role_once() {
     let server = MotoServer::start();
@@ -143,7 +114,8 @@ fn a_fleet_over_three_accounts_deploys_each_site_in_its_own_account_assuming_eac
 
     block_on(async {
         for (account, buckets) in &expected {
-            let mut found = bucket_names(&clients_in(&server, account).await).await;
+            let mut found =
+                bucket_names(&server.clients_in_account(REGION, account, ROLE).await).await;
             found.sort();
             assert_eq!(&found, buckets, "the buckets of account {account}");
         }

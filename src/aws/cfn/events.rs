@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_sdk_cloudformation::Client;
@@ -10,7 +11,10 @@ use aws_sdk_cloudformation::types as sdk;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::{Poller, StackInfo, WaitTimeout, describe_stack, is_missing_stack};
+use super::{
+    ChangeSetHandle, ChangeSetKind, Poller, StackInfo, WaitTimeout, describe_stack,
+    is_missing_stack,
+};
 use crate::aws::error::describe;
 
 /// The resource type CloudFormation uses for the stack's own events.
@@ -107,6 +111,9 @@ pub struct EventCursor {
     since: Option<OffsetDateTime>,
     /// Every event returned so far, oldest first (failure reasons are read from here).
     pub seen: Vec<StackEvent>,
+    /// Skip the stack's own `REVIEW_IN_PROGRESS` events: the stack was made by the change set
+    /// about to be executed, so those are its only earlier events.
+    skip_review: bool,
     /// CloudFormation calls made through this cursor (events pages, and the stack descriptions
     /// of [`wait_stack`]): the cost of following one operation, logged at `-v`.
     pub api_calls: u32,
@@ -141,6 +148,21 @@ impl EventCursor {
             }
         }
         Ok(cursor)
+    }
+
+    /// The cursor to follow the execution of `handle`'s change set: for an update, after the
+    /// newest existing event ([`EventCursor::after_latest`]); for a creation, every event but the
+    /// stack's `REVIEW_IN_PROGRESS` (the change set made the stack, and that is its only earlier
+    /// event), so no call is needed.
+    pub async fn before_execution(cfn: &Client, handle: &ChangeSetHandle) -> anyhow::Result<Self> {
+        match handle.kind {
+            ChangeSetKind::Update => Self::after_latest(cfn, &handle.stack_id).await,
+            ChangeSetKind::Create => Ok(EventCursor {
+                stack: handle.stack_id.clone(),
+                skip_review: true,
+                ..EventCursor::default()
+            }),
+        }
     }
 
     /// A cursor that reports events from `since` on (no call needed).
@@ -184,6 +206,7 @@ pub async fn stream_events(
     cursor: &mut EventCursor,
 ) -> anyhow::Result<Vec<StackEvent>> {
     let mut fresh = Vec::new();
+    let mut skipped = Vec::new();
     let mut token = None;
     'pages: for _ in 0..MAX_EVENT_PAGES {
         cursor.api_calls += 1;
@@ -219,6 +242,12 @@ pub async fn stream_events(
             {
                 break 'pages;
             }
+            if cursor.skip_review && event.is_stack_event() && event.status == "REVIEW_IN_PROGRESS"
+            {
+                // Before the execution: later reads stop here.
+                skipped.push(event.event_id);
+                continue;
+            }
             fresh.push(event);
         }
         token = page.next_token().map(str::to_owned);
@@ -227,6 +256,7 @@ pub async fn stream_events(
         }
     }
     fresh.reverse();
+    cursor.seen_ids.extend(skipped);
     cursor
         .seen_ids
         .extend(fresh.iter().map(|e| e.event_id.clone()));
@@ -235,8 +265,12 @@ pub async fn stream_events(
 }
 
 /// Every how many polls [`wait_stack`] checks `DescribeStacks` even without a stack-level event
-/// (a safety net: events are the cheap signal, the stack status is the truth).
+/// (a safety net: events are the cheap signal, the stack status is the truth) …
 const DESCRIBE_EVERY: u32 = 6;
+
+/// … but not more often than this: a fleet whose polls are spaced by the CloudFormation budget
+/// would otherwise spend a call a site on it (the polls of one long wait stay far apart anyway).
+const DESCRIBE_AFTER: Duration = Duration::from_mins(1);
 
 /// Wait until the stack's operation has finished, reporting each new event to `on_event`.
 ///
@@ -267,7 +301,9 @@ pub async fn wait_stack(
         }
         polls += 1;
         // Not on the first poll: right after an operation starts the stack is always busy.
-        if ended || polls.is_multiple_of(DESCRIBE_EVERY) {
+        // Back-to-back polls (tests) keep no time: the count alone decides there.
+        let described_late = clock.waited() >= DESCRIBE_AFTER || poller.max_interval.is_zero();
+        if ended || (polls.is_multiple_of(DESCRIBE_EVERY) && described_late) {
             cursor.api_calls += 1;
             match describe_stack(cfn, &cursor.stack).await? {
                 None => return Ok(None),

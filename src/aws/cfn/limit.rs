@@ -7,6 +7,13 @@
 //! with a burst of [`CallLimiter::BURST`], on tokio's clock (a paused runtime runs it in virtual
 //! time). The limiter sits in the CloudFormation client's HTTP connector ([`limited`]), so no call
 //! site can forget it.
+//!
+//! Polls ([`is_poll`]: `DescribeStackEvents` and `DescribeChangeSet`, which only ask "done yet?")
+//! never reserve a slot ahead: they take one only when it is free at once, after every call that
+//! moves a deployment forward (creating or executing a change set, reading a stack) has had its
+//! slot. When the account's budget is contended, polls are the calls that wait, so a fleet's polls
+//! slow down to what the budget leaves instead of delaying every site's next step; an
+//! uncontended run (one deployment) never waits at all.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -71,7 +78,8 @@ impl CallLimiter {
         }
     }
 
-    /// Wait for this call's slot.
+    /// Wait for this call's slot: reserved at once, so calls that move a deployment forward go
+    /// out in the order they asked.
     pub async fn acquire(&self) {
         let at = {
             let mut next = self
@@ -95,6 +103,44 @@ impl CallLimiter {
                 waited.1 += at - now;
             }
             tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// Wait for a slot that is free now (a poll): unlike [`CallLimiter::acquire`], nothing is
+    /// reserved ahead, so every call that reserved its slot meanwhile goes first.
+    pub async fn acquire_when_idle(&self) {
+        let started = Instant::now();
+        loop {
+            let free_at = {
+                let mut next = self
+                    .next
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let now = Instant::now();
+                let due = next.map_or(now, |due| due.max(now));
+                let at = due
+                    .checked_sub(self.tolerance)
+                    .map_or(now, |at| at.max(now));
+                if at <= now {
+                    *next = Some(due + self.interval);
+                    None
+                } else {
+                    Some(at)
+                }
+            };
+            match free_at {
+                None => break,
+                Some(at) => tokio::time::sleep_until(at).await,
+            }
+        }
+        let waited = started.elapsed();
+        if !waited.is_zero() {
+            let mut total = self
+                .waited
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            total.0 += 1;
+            total.1 += waited;
         }
     }
 
@@ -173,11 +219,33 @@ impl HttpConnector for LimitedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let inner = self.inner.clone();
         let limiter = self.limiter.clone();
+        let poll = is_poll(&request);
         HttpConnectorFuture::new(async move {
-            limiter.acquire().await;
+            if poll {
+                limiter.acquire_when_idle().await;
+            } else {
+                limiter.acquire().await;
+            }
             inner.call(request).await
         })
     }
+}
+
+/// The CloudFormation actions that only ask whether an operation has finished (the waits'
+/// polls), read from the query-protocol body (`Action=…&…`).
+pub const POLL_ACTIONS: [&str; 2] = ["DescribeStackEvents", "DescribeChangeSet"];
+
+/// Whether `request` is a poll ([`POLL_ACTIONS`]).
+pub fn is_poll(request: &HttpRequest) -> bool {
+    let Some(body) = request.body().bytes() else {
+        return false;
+    };
+    let Ok(body) = std::str::from_utf8(body) else {
+        return false;
+    };
+    body.split('&')
+        .find_map(|field| field.strip_prefix("Action="))
+        .is_some_and(|action| POLL_ACTIONS.contains(&action))
 }
 
 #[cfg(test)]
@@ -206,6 +274,55 @@ mod tests {
         limiter.acquire().await;
         limiter.acquire().await;
         assert_eq!(started.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poll_waits_for_the_calls_that_reserved_their_slot() {
+        let limiter = CallLimiter::new(10, 1);
+        let started = Instant::now();
+        limiter.acquire().await;
+        let poll = tokio::spawn({
+            let limiter = limiter.clone();
+            async move {
+                limiter.acquire_when_idle().await;
+                started.elapsed()
+            }
+        });
+        tokio::task::yield_now().await;
+        // Three calls that move deployments forward arrive after the poll asked: they go first.
+        for _ in 0..3 {
+            limiter.acquire().await;
+        }
+        assert_eq!(started.elapsed(), Duration::from_millis(300));
+        assert_eq!(poll.await.unwrap(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_limiter_lets_a_poll_through_at_once() {
+        let limiter = CallLimiter::default();
+        let started = Instant::now();
+        limiter.acquire_when_idle().await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(limiter.waited(), (0, Duration::ZERO));
+    }
+
+    #[test]
+    fn polls_are_told_by_their_action() {
+        let request =
+            |body: &'static str| HttpRequest::new(aws_smithy_types::body::SdkBody::from(body));
+        assert!(is_poll(&request(
+            "Action=DescribeStackEvents&Version=2010-05-15&StackName=s"
+        )));
+        assert!(is_poll(&request(
+            "Action=DescribeChangeSet&Version=2010-05-15"
+        )));
+        assert!(!is_poll(&request(
+            "Action=DescribeStacks&Version=2010-05-15&StackName=s"
+        )));
+        assert!(!is_poll(&request(
+            "Action=ExecuteChangeSet&Version=2010-05-15"
+        )));
+        assert!(!is_poll(&request("")));
     }
 
     #[test]

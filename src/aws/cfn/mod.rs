@@ -59,10 +59,12 @@ impl Poller {
         }
     }
 
-    /// Change-set creation: usually done within seconds, so back off only to 2 s.
+    /// Change-set creation: usually done within a second or two, so the first pause is short
+    /// (≈0.2 s: on a real network a change set for a small template is often computed by then)
+    /// and the backoff stops at 2 s.
     pub fn change_set(max_wait: Duration) -> Self {
         Poller {
-            first: Duration::from_millis(500),
+            first: Duration::from_millis(200),
             max_interval: Duration::from_secs(2),
             max_wait,
         }
@@ -106,6 +108,11 @@ impl PollClock {
     /// Whether the wait has used up the poller's `max_wait`.
     pub(crate) fn expired(&self) -> bool {
         self.started.elapsed() >= self.max_wait
+    }
+
+    /// How long the wait has lasted.
+    pub(crate) fn waited(&self) -> Duration {
+        self.started.elapsed()
     }
 
     /// Whole seconds waited so far.
@@ -381,6 +388,12 @@ mod tests {
             .map(|d| u64::try_from(d.as_millis()).unwrap())
             .collect();
         assert_eq!(intervals, [500, 1000, 2000, 4000, 8000, 10_000]);
+        let change_set: Vec<u64> = Poller::change_set(Duration::from_mins(1))
+            .intervals()
+            .take(6)
+            .map(|d| u64::try_from(d.as_millis()).unwrap())
+            .collect();
+        assert_eq!(change_set, [200, 400, 800, 1600, 2000, 2000]);
         assert!(
             Poller::immediate(Duration::from_secs(1))
                 .intervals()

@@ -543,7 +543,7 @@ pub async fn execute_and_watch(
     poller: Poller,
 ) -> anyhow::Result<StackInfo> {
     let stack_name = &handle.stack_name;
-    let mut cursor = EventCursor::after_latest(&aws.cfn, &handle.stack_id).await?;
+    let mut cursor = EventCursor::before_execution(&aws.cfn, handle).await?;
     let what = match handle.kind {
         ChangeSetKind::Create => "creation",
         ChangeSetKind::Update => "update",

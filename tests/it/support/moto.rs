@@ -216,6 +216,40 @@ if answer["FailedResourcesMap"]:
     pub async fn clients(&self, region: &str) -> s3_provisioner::aws::AwsClients {
         self.server.clients(region, "testing").await
     }
+
+    /// Clients acting in `account` with the credentials of its role `role`, assumed here,
+    /// outside the tool (moto's AssumeRole gives credentials that act in the role's account): for
+    /// reading back what a `--role-name` run made in each account.
+    pub async fn clients_in_account(
+        &self,
+        region: &str,
+        account: &str,
+        role: &str,
+    ) -> s3_provisioner::aws::AwsClients {
+        let base = self.sdk_config(region).await;
+        let answer = aws_sdk_sts::Client::new(&base)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+            .role_session_name("test-inventory")
+            .send()
+            .await
+            .expect("AssumeRole for the inventory");
+        let given = answer.credentials().expect("credentials");
+        let credentials = aws_sdk_sts::config::Credentials::new(
+            given.access_key_id(),
+            given.secret_access_key(),
+            Some(given.session_token().to_owned()),
+            None,
+            "test",
+        );
+        let config = base
+            .into_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .build();
+        s3_provisioner::aws::AwsClients::from_sdk_config(&config)
+    }
 }
 
 /// A temporary tool working folder with `configs/ templates/ policies/ reports/`.

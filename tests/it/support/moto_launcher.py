@@ -1583,11 +1583,18 @@ def install_fault_injection(spec: str) -> None:
     ``spec`` is a JSON list of rules, each ``{"match": REGEX, "delay": SECONDS}`` or
     ``{"match": REGEX, "throttle": FRACTION}``, matched against ``"METHOD /path?query Action"``
     (``Action`` is the query-protocol action, e.g. ``DescribeChangeSet``, or empty). Rules with
-    ``"count": N`` apply to the first N matching requests only."""
+    ``"count": N`` apply to the first N matching requests only; with ``"body": REGEX`` only to
+    requests whose URL-decoded form body also matches.
+
+    ``{"match": "AssumeRole", "body": "RoleArn=arn:aws:iam::222222222222:role/", "deny": true}``
+    refuses the role as STS does when its trust policy does not let the caller in (moto assumes
+    any role): HTTP 403 with STS's ``AccessDenied`` error document, nothing assumed. A deny rule
+    that matches any other request answers 501 ``NotImplemented`` (not modelled)."""
     import io
     import random
     import re
     import time
+    import urllib.parse
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
@@ -1595,6 +1602,8 @@ def install_fault_injection(spec: str) -> None:
     lock = threading.Lock()
     for rule in rules:
         rule["pattern"] = re.compile(rule["match"])
+        if "body" in rule:
+            rule["body_pattern"] = re.compile(rule["body"])
     original_call = DomainDispatcherApplication.__call__
 
     def call(self: Any, environ: dict, start_response: Any) -> Any:
@@ -1609,8 +1618,11 @@ def install_fault_injection(spec: str) -> None:
             f"{environ.get('REQUEST_METHOD', '')} {environ.get('PATH_INFO', '')}"
             f"?{environ.get('QUERY_STRING', '')} {action}"
         )
+        form = urllib.parse.unquote_plus(body.decode("utf-8", "replace"))
         for rule in rules:
             if not rule["pattern"].search(described):
+                continue
+            if "body_pattern" in rule and not rule["body_pattern"].search(form):
                 continue
             with lock:
                 if "count" in rule:
@@ -1631,7 +1643,33 @@ def install_fault_injection(spec: str) -> None:
                     [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))],
                 )
                 return [payload]
+            if rule.get("deny"):
+                return deny(action, form, start_response)
         return original_call(self, environ, start_response)
+
+    def deny(action: str, form: str, start_response: Any) -> list[bytes]:
+        if action != "AssumeRole":
+            status, payload = "501 Not Implemented", (
+                "<ErrorResponse><Error><Code>NotImplemented</Code><Message>the launcher's deny "
+                f"rule models sts:AssumeRole only, not {action or 'this request'}</Message>"
+                "</Error></ErrorResponse>"
+            ).encode()
+        else:
+            from moto.core import DEFAULT_ACCOUNT_ID
+
+            found = re.search(r"(?:^|&)RoleArn=([^&]*)", form)
+            role_arn = found.group(1) if found else ""
+            status, payload = "403 Forbidden", (
+                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+                "<Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                f"<Message>User: arn:aws:iam::{DEFAULT_ACCOUNT_ID}:user/moto is not authorized "
+                f"to perform: sts:AssumeRole on resource: {role_arn}</Message></Error>"
+                "<RequestId>s3p-fault</RequestId></ErrorResponse>"
+            ).encode()
+        start_response(
+            status, [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))]
+        )
+        return [payload]
 
     DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
 
