@@ -82,26 +82,14 @@ impl CallLimiter {
     /// out in the order they asked.
     pub async fn acquire(&self) {
         let at = {
-            let mut next = self
-                .next
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let now = Instant::now();
-            let due = next.map_or(now, |due| due.max(now));
+            let mut next = locked(&self.next);
+            let (due, at) = self.slot(*next, Instant::now());
             *next = Some(due + self.interval);
-            due.checked_sub(self.tolerance)
-                .map_or(now, |at| at.max(now))
+            at
         };
         let now = Instant::now();
         if at > now {
-            {
-                let mut waited = self
-                    .waited
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                waited.0 += 1;
-                waited.1 += at - now;
-            }
+            self.note_wait(at - now);
             tokio::time::sleep_until(at).await;
         }
     }
@@ -112,15 +100,9 @@ impl CallLimiter {
         let started = Instant::now();
         loop {
             let free_at = {
-                let mut next = self
-                    .next
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut next = locked(&self.next);
                 let now = Instant::now();
-                let due = next.map_or(now, |due| due.max(now));
-                let at = due
-                    .checked_sub(self.tolerance)
-                    .map_or(now, |at| at.max(now));
+                let (due, at) = self.slot(*next, now);
                 if at <= now {
                     *next = Some(due + self.interval);
                     None
@@ -135,21 +117,29 @@ impl CallLimiter {
         }
         let waited = started.elapsed();
         if !waited.is_zero() {
-            let mut total = self
-                .waited
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            total.0 += 1;
-            total.1 += waited;
+            self.note_wait(waited);
         }
+    }
+
+    /// `(due, at)` for a call asking at `now` when the next slot is `next`: the slot it takes,
+    /// and the instant it may go (earlier by the burst's tolerance, never before `now`).
+    fn slot(&self, next: Option<Instant>, now: Instant) -> (Instant, Instant) {
+        let due = next.map_or(now, |due| due.max(now));
+        let at = due
+            .checked_sub(self.tolerance)
+            .map_or(now, |at| at.max(now));
+        (due, at)
+    }
+
+    fn note_wait(&self, waited: Duration) {
+        let mut total = locked(&self.waited);
+        total.0 += 1;
+        total.1 += waited;
     }
 
     /// How many calls waited for their slot, and how long in all.
     pub fn waited(&self) -> (u64, Duration) {
-        *self
-            .waited
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *locked(&self.waited)
     }
 }
 
@@ -176,9 +166,7 @@ impl CallLimits {
         if self.unlimited {
             return CallLimiter::new(u32::MAX, u32::MAX);
         }
-        self.accounts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.accounts)
             .entry(account.to_owned())
             .or_default()
             .clone()
@@ -246,6 +234,14 @@ pub fn is_poll(request: &HttpRequest) -> bool {
     body.split('&')
         .find_map(|field| field.strip_prefix("Action="))
         .is_some_and(|action| POLL_ACTIONS.contains(&action))
+}
+
+/// The guarded value, also after a panic elsewhere (the data is plain counters and instants,
+/// always consistent).
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
