@@ -44,6 +44,7 @@ pub fn clients(cfn: &[&Rule], s3: &[&Rule], ssm: &[&Rule]) -> AwsClients {
         ssm: mock_client!(aws_sdk_ssm, ssm),
         region: REGION.to_owned(),
         journal: Journal::default(),
+        cfn_limiter: crate::aws::cfn::limit::CallLimiter::default(),
     }
 }
 

@@ -57,6 +57,9 @@ pub struct AwsClients {
     pub region: String,
     /// What this run is doing in AWS (every client records its requests here).
     pub journal: Journal,
+    /// The account's CloudFormation budget, shared by the run's sites (its connector paces every
+    /// call; stack waits learn from it how long the account's operations take).
+    pub cfn_limiter: cfn::limit::CallLimiter,
 }
 
 /// Retries for CloudFormation, whose APIs throttle fleets often: more attempts than the other
@@ -185,7 +188,7 @@ impl AwsClients {
         // Every CloudFormation request attempt waits for its account's budget first.
         let cfn_http = cfn::limit::limited(
             sdk.http_client().unwrap_or_else(default_http_client),
-            cfn_limiter,
+            cfn_limiter.clone(),
         );
         let interceptor = || JournalInterceptor::new(journal.clone());
         let endpoint_overridden = sdk.endpoint_url().is_some()
@@ -218,6 +221,7 @@ impl AwsClients {
                 .region()
                 .map_or_else(String::new, |region| region.as_ref().to_owned()),
             journal,
+            cfn_limiter,
         }
     }
 

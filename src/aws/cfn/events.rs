@@ -11,6 +11,7 @@ use aws_sdk_cloudformation::types as sdk;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::limit::CallLimiter;
 use super::{
     ChangeSetHandle, ChangeSetKind, Poller, StackInfo, WaitTimeout, describe_stack,
     is_missing_stack,
@@ -283,11 +284,15 @@ pub async fn wait_stack(
     cursor: &mut EventCursor,
     region: &str,
     poller: Poller,
+    learned: &CallLimiter,
     on_event: &mut (dyn FnMut(&StackEvent) + Send),
 ) -> anyhow::Result<Option<StackInfo>> {
     let mut clock = poller.start();
     let mut polls: u32 = 0;
     let mut last_status = String::from("UNKNOWN");
+    // The kind of operation waited for (`CREATE`, `UPDATE`, `DELETE`), from its first
+    // stack-level event.
+    let mut operation: Option<String> = None;
     loop {
         let fresh = stream_events(cfn, cursor).await?;
         for event in &fresh {
@@ -296,6 +301,13 @@ pub async fn wait_stack(
         let ended = fresh
             .iter()
             .any(|e| e.is_stack_event() && !e.status.ends_with("_IN_PROGRESS"));
+        if operation.is_none() {
+            operation = fresh
+                .iter()
+                .find(|e| e.is_stack_event() && e.status.ends_with("_IN_PROGRESS"))
+                .and_then(|e| e.status.split('_').next())
+                .map(str::to_owned);
+        }
         if let Some(stack_event) = fresh.iter().rev().find(|e| e.is_stack_event()) {
             last_status.clone_from(&stack_event.status);
         }
@@ -307,7 +319,14 @@ pub async fn wait_stack(
             cursor.api_calls += 1;
             match describe_stack(cfn, &cursor.stack).await? {
                 None => return Ok(None),
-                Some(info) if !info.status.is_in_progress() => return Ok(Some(info)),
+                Some(info) if !info.status.is_in_progress() => {
+                    if let Some(kind) = &operation
+                        && info.status_name == format!("{kind}_COMPLETE")
+                    {
+                        learned.note_operation(kind, clock.waited());
+                    }
+                    return Ok(Some(info));
+                }
                 Some(info) => last_status = info.status_name,
             }
         }
@@ -322,6 +341,88 @@ pub async fn wait_stack(
             }
             .into());
         }
-        clock.pause().await;
+        let pause = learned_pause(
+            clock.next_interval(),
+            clock.waited(),
+            operation
+                .as_deref()
+                .and_then(|kind| learned.shortest_operation(kind)),
+        );
+        tokio::time::sleep(pause.min(clock.remaining())).await;
+    }
+}
+
+/// How close to the end of the shortest operation of its kind seen in this account a wait first
+/// polls again (a margin for operations a little faster than that one).
+const LEARNED_LEAD: f64 = 0.9;
+
+/// Polls after the learned point come at most this far apart, so the end is seen soon.
+const LEARNED_POLL: Duration = Duration::from_secs(2);
+
+/// The pause before the next poll of a wait that has lasted `waited`, given the schedule's next
+/// interval and the shortest completed operation of its kind in this account. A fleet's sites
+/// do the same operation, so once one has finished, the others need not spend the account's call
+/// budget asking before theirs could: they sleep until shortly before that point, then poll
+/// often. Without such a figure (the first of its kind, every single run) the schedule is
+/// unchanged. An operation at least [`LEARNED_LEAD`] as long as the shortest one is seen at most
+/// [`LEARNED_POLL`] late; a faster one is seen at the lead point, and then shortens the lead of
+/// the waits after it.
+fn learned_pause(scheduled: Duration, waited: Duration, shortest: Option<Duration>) -> Duration {
+    let Some(shortest) = shortest else {
+        return scheduled;
+    };
+    let lead = shortest.mul_f64(LEARNED_LEAD);
+    match lead.checked_sub(waited) {
+        Some(until_lead) if scheduled < until_lead => until_lead,
+        _ => scheduled.min(LEARNED_POLL),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn without_a_learned_duration_the_schedule_is_unchanged() {
+        for (scheduled, waited) in [(secs(1), secs(0)), (secs(10), secs(45))] {
+            assert_eq!(learned_pause(scheduled, waited, None), scheduled);
+        }
+    }
+
+    #[test]
+    fn a_learned_duration_skips_the_polls_before_it_then_polls_often() {
+        let shortest = Some(secs(60));
+        // 0.9 x 60 s = 54 s: the first pause sleeps straight to it …
+        assert_eq!(learned_pause(secs(1), secs(1), shortest), secs(53));
+        assert_eq!(learned_pause(secs(8), secs(15), shortest), secs(39));
+        // … and from there the polls come at most 2 s apart, sooner if the schedule says so.
+        assert_eq!(learned_pause(secs(10), secs(54), shortest), secs(2));
+        assert_eq!(
+            learned_pause(Duration::from_millis(500), secs(54), shortest),
+            Duration::from_millis(500)
+        );
+        // A pause that reaches the lead point anyway stays as short as it was, at most 2 s.
+        assert_eq!(learned_pause(secs(10), secs(50), shortest), secs(2));
+    }
+
+    #[test]
+    fn the_learned_duration_is_the_shortest_of_its_kind_in_the_account() {
+        let limiter = CallLimiter::default();
+        assert_eq!(limiter.shortest_operation("CREATE"), None);
+        limiter.note_operation("CREATE", secs(70));
+        limiter.note_operation("CREATE", secs(60));
+        limiter.note_operation("CREATE", secs(65));
+        limiter.note_operation("DELETE", secs(20));
+        assert_eq!(limiter.shortest_operation("CREATE"), Some(secs(60)));
+        assert_eq!(limiter.shortest_operation("DELETE"), Some(secs(20)));
+        assert_eq!(limiter.shortest_operation("UPDATE"), None);
+        // Shared by every clone (every site of the account).
+        let site = limiter.clone();
+        site.note_operation("UPDATE", secs(5));
+        assert_eq!(limiter.shortest_operation("UPDATE"), Some(secs(5)));
     }
 }

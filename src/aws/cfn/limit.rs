@@ -40,6 +40,9 @@ pub struct CallLimiter {
     tolerance: Duration,
     /// Calls that had to wait for their slot, and the time they waited in all (`-v` figures).
     waited: Arc<Mutex<(u64, Duration)>>,
+    /// The shortest stack operation of each kind (`CREATE`, `UPDATE`, `DELETE`) this account has
+    /// completed in this run: a wait need not poll before an operation of that kind could end.
+    shortest: Arc<Mutex<HashMap<String, Duration>>>,
 }
 
 impl fmt::Debug for CallLimiter {
@@ -75,6 +78,7 @@ impl CallLimiter {
             interval,
             tolerance: interval * (burst - 1),
             waited: Arc::new(Mutex::new((0, Duration::ZERO))),
+            shortest: Arc::default(),
         }
     }
 
@@ -135,6 +139,19 @@ impl CallLimiter {
         let mut total = locked(&self.waited);
         total.0 += 1;
         total.1 += waited;
+    }
+
+    /// Note that a stack operation of `kind` (`CREATE`, …) in this account completed after
+    /// `took`.
+    pub fn note_operation(&self, kind: &str, took: Duration) {
+        let mut shortest = locked(&self.shortest);
+        let entry = shortest.entry(kind.to_owned()).or_insert(took);
+        *entry = (*entry).min(took);
+    }
+
+    /// The shortest completed stack operation of `kind` in this account so far, if any.
+    pub fn shortest_operation(&self, kind: &str) -> Option<Duration> {
+        locked(&self.shortest).get(kind).copied()
     }
 
     /// How many calls waited for their slot, and how long in all.

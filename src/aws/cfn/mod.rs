@@ -122,9 +122,19 @@ impl PollClock {
 
     /// Sleep for the next interval of the schedule.
     pub(crate) async fn pause(&mut self) {
-        // The schedule never ends; the fallback only keeps this total.
-        let interval = self.intervals.next().unwrap_or(Duration::ZERO);
+        let interval = self.next_interval();
         sleep(interval).await;
+    }
+
+    /// The next interval of the schedule.
+    pub(crate) fn next_interval(&mut self) -> Duration {
+        // The schedule never ends; the fallback only keeps this total.
+        self.intervals.next().unwrap_or(Duration::ZERO)
+    }
+
+    /// What is left of the poller's `max_wait`.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.max_wait.saturating_sub(self.started.elapsed())
     }
 }
 

@@ -672,7 +672,15 @@ pub async fn watch(
     let stack = cursor.stack.clone();
     let result = {
         let mut on_event = |event: &cfn::StackEvent| display.show(out, event);
-        cfn::wait_stack(&aws.cfn, cursor, &aws.region, poller, &mut on_event).await
+        cfn::wait_stack(
+            &aws.cfn,
+            cursor,
+            &aws.region,
+            poller,
+            &aws.cfn_limiter,
+            &mut on_event,
+        )
+        .await
     };
     display.finish(out);
     out.debug(

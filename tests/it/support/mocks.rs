@@ -111,6 +111,7 @@ pub fn clients(cfn: Cfn, s3: S3) -> AwsClients {
         ssm: aws_sdk_ssm::Client::from_conf(ssm),
         region: REGION.to_owned(),
         journal: Journal::default(),
+        cfn_limiter: s3_provisioner::aws::cfn::limit::CallLimiter::default(),
     }
 }
 
