@@ -9,8 +9,8 @@ use tokio::time::Instant;
 
 use super::{Ctx, Outcome, elapsed_line};
 use crate::aws::AwsClients;
-use crate::aws::cfn::{self, ResourceChange};
-use crate::ops::engine::{self, DeployRequest, StackAction, Waits};
+use crate::aws::cfn::ResourceChange;
+use crate::ops::engine::{self, DeployRequest, LookedUp, StackAction, Waits};
 use crate::ops::markers::{self, BucketState};
 use crate::output::Style;
 use crate::template;
@@ -32,12 +32,12 @@ pub struct DeployResult {
     pub elapsed_ms: u128,
 }
 
-/// Run prep-master or create-bucket for `ctx.deployment`; `existing` is the deployment's stack
-/// as the caller described it (at the same time as the account check).
+/// Run prep-master or create-bucket for `ctx.deployment`; `looked_up` is what the caller read
+/// of its stack and bucket name at the same time as the account check.
 pub async fn run(
     ctx: &mut Ctx<'_>,
     aws: &AwsClients,
-    existing: Option<cfn::StackInfo>,
+    looked_up: LookedUp,
 ) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let deployment = ctx.deployment;
@@ -53,7 +53,10 @@ pub async fn run(
     };
     // Boxed: the engine's state machine is a large future.
     let waits = Waits::for_timeout(ctx.options.timeout);
-    let deployed = Box::pin(engine::deploy_from(ctx.out, aws, &request, waits, existing)).await?;
+    let deployed = Box::pin(engine::deploy_from(
+        ctx.out, aws, &request, waits, looked_up,
+    ))
+    .await?;
     let bucket = deployed.bucket_name(&deployment.bucket_name);
     let state = if matches!(
         deployed.action,

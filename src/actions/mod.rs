@@ -14,6 +14,7 @@ use crate::cli::Action;
 use crate::config::ValidConfig;
 use crate::exit::ExitStatus;
 use crate::naming::{Deployment, Pattern};
+use crate::ops::engine::LookedUp;
 use crate::output::Output;
 use crate::stop::{Interrupts, Stop};
 
@@ -177,15 +178,25 @@ async fn run_action(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outco
         ctx.options.action,
         Action::PrepMaster | Action::CreateBucket
     ) {
-        // The stack lookup changes nothing, so it runs at the same time as the account check
-        // (one round trip less before a deployment starts).
+        // The stack lookup and the bucket-name check's HeadBucket change nothing, so they run at
+        // the same time as the account check (two round trips less before a deployment
+        // starts); nothing they read is acted on before the check has passed.
         let stack_name = ctx.deployment.stack_name.clone();
-        let (verified, existing) = tokio::join!(
+        let bucket_name = ctx.deployment.bucket_name.clone();
+        let (verified, existing, bucket) = tokio::join!(
             verify_account(ctx, aws),
-            crate::aws::cfn::describe_stack(&aws.cfn, &stack_name)
+            crate::aws::cfn::describe_stack(&aws.cfn, &stack_name),
+            // Boxed: a third SDK request future side by side would make every caller's future
+            // huge.
+            Box::pin(crate::aws::s3::head_bucket(&aws.s3, &bucket_name)),
         );
         verified?;
-        return deploy::run(ctx, aws, existing?).await;
+        let looked_up = LookedUp {
+            stack: existing?,
+            // An error here is asked again, with its context, where the answer is needed.
+            bucket: bucket.ok(),
+        };
+        return deploy::run(ctx, aws, looked_up).await;
     }
     verify_account(ctx, aws).await?;
     match ctx.options.action {

@@ -221,7 +221,7 @@ fn short(sha: &str) -> &str {
 /// not own is the same refusal (exit 4) here as there.
 async fn check_bucket_name(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<()> {
     let deployment = ctx.deployment;
-    let found = bucket_name::check_new_bucket(aws, deployment)
+    let found = bucket_name::check_new_bucket(aws, deployment, None)
         .await
         .with_context(|| would_be_refused(ctx))?;
     if found == NewBucket::EmptyLeftover {

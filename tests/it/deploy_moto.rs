@@ -659,3 +659,46 @@ fn a_change_that_would_replace_the_bucket_is_refused_even_with_force() {
         Some("CREATE_COMPLETE")
     );
 }
+
+/// The HeadBucket requests for `bucket` in a moto recording.
+fn head_bucket_calls(recording: &str, bucket: &str) -> usize {
+    recording
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a recorded request"))
+        .filter(|entry| {
+            entry["method"] == "HEAD"
+                && entry["url"]
+                    .as_str()
+                    .is_some_and(|url| url.trim_end_matches('/').ends_with(&format!("/{bucket}")))
+        })
+        .count()
+}
+
+/// A first deployment reads the bucket name once, beside the account check and the stack
+/// lookup, and not again before creating the stack; an update sends that same one read (its
+/// answer unused: an update creates no bucket) and no other.
+#[test]
+fn a_first_deployment_checks_the_bucket_name_once() {
+    let moto = MotoServer::start();
+    let work = workdir_with_examples();
+    let deploy = [
+        "--config",
+        SHARED_CONFIG,
+        "--action",
+        "prep-master",
+        "--force",
+    ];
+
+    moto.recorder("start");
+    run(&moto, &work, &deploy).success();
+    let first = moto.recorder("download");
+    assert_eq!(head_bucket_calls(&first, SHARED_BUCKET), 1, "{first}");
+
+    moto.recorder("reset");
+    moto.recorder("start");
+    run(&moto, &work, &deploy).success();
+    let update = moto.recorder("download");
+    // The one read beside the account check, whose answer an existing stack leaves unused.
+    assert_eq!(head_bucket_calls(&update, SHARED_BUCKET), 1, "{update}");
+}

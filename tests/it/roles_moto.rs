@@ -6,35 +6,12 @@
 use crate::support;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use support::{MotoServer, Workdir, block_on, bucket_names, site_config};
 
 const REGION: &str = "us-west-1";
 const ROLE: &str = "s3p-deployer";
 const ACCOUNTS: [&str; 3] = ["111111111111", "222222222222", "333333333333"];
-
-/// moto's request recorder (`/moto-api/recorder/…`): `start` it before the run, `download`
-/// returns one JSON line per request the server received since.
-fn recorder(server: &MotoServer, verb: &str) -> String {
-    const SCRIPT: &str = r"
-import sys, urllib.request
-endpoint, verb = sys.argv[1], sys.argv[2]
-method = 'POST' if verb != 'download' else 'GET'
-request = urllib.request.Request(f'{endpoint}/moto-api/recorder/{verb}-recording', method=method, data=b'' if method == 'POST' else None)
-sys.stdout.write(urllib.request.urlopen(request).read().decode())
-";
-    let output = Command::new(support::moto::python())
-        .args(["-c", SCRIPT, &server.endpoint, verb])
-        .output()
-        .expect("run the venv python for moto's recorder");
-    assert!(
-        output.status.success(),
-        "moto recorder {verb}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("the recording is UTF-8")
-}
 
 /// AssumeRole requests in a recording, by the account of the role they asked for.
 fn assume_role_calls(recording: &str) -> BTreeMap<String, usize> {
@@ -80,7 +57,7 @@ fn a_fleet_over_three_accounts_deploys_each_site_in_its_own_account_assuming_eac
             .or_default()
             .push(format!("edge-prod-{tenant}-{REGION}-s3"));
     }
-    recorder(&server, "start");
+    server.recorder("start");
     let assert = server
         .command(work.path())
         .args([
@@ -100,7 +77,7 @@ fn a_fleet_over_three_accounts_deploys_each_site_in_its_own_account_assuming_eac
     let output = assert.get_output();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the fleet succeeds:\n{stderr}");
-    let calls = assume_role_calls(&recorder(&server, "download"));
+    let calls = assume_role_calls(&server.recorder("download"));
     assert_eq!(
         calls,
         ACCOUNTS

@@ -41,9 +41,10 @@ pub fn creates_bucket(existing: Option<&StackInfo>, deployment: &Deployment) -> 
 pub async fn check_new_bucket(
     aws: &AwsClients,
     deployment: &Deployment,
+    seen: Option<HeadBucket>,
 ) -> anyhow::Result<NewBucket> {
     let bucket = &deployment.bucket_name;
-    if !bucket_is_ours(aws, deployment).await? {
+    if !bucket_is_ours(aws, deployment, seen).await? {
         return Ok(NewBucket::Free);
     }
     if s3::bucket_is_empty(&aws.s3, bucket).await? {
@@ -56,18 +57,28 @@ pub async fn check_new_bucket(
     )
 }
 
-/// HeadBucket, then (when it exists) GetBucketTagging: `false` when no bucket has the name,
-/// `true` when the bucket is this deployment's. Anything else — another account's bucket (403),
+/// HeadBucket (unless `seen` holds its answer already), then (when it exists)
+/// GetBucketTagging: `false` when no bucket has the name, `true` when the bucket is this
+/// deployment's. Anything else — another account's bucket (403),
 /// a bucket in another region (301), a bucket here without our tag or with another deployment's —
 /// is a [`Refusal`].
-async fn bucket_is_ours(aws: &AwsClients, deployment: &Deployment) -> anyhow::Result<bool> {
+async fn bucket_is_ours(
+    aws: &AwsClients,
+    deployment: &Deployment,
+    seen: Option<HeadBucket>,
+) -> anyhow::Result<bool> {
     let bucket = &deployment.bucket_name;
     let region = &aws.region;
-    match s3::head_bucket(&aws.s3, bucket)
-        .await
-        .map_err(describe)
-        .with_context(|| format!("checking whether bucket name {bucket} is free (HeadBucket)"))?
-    {
+    let head = match seen {
+        Some(head) => head,
+        None => s3::head_bucket(&aws.s3, bucket)
+            .await
+            .map_err(describe)
+            .with_context(|| {
+                format!("checking whether bucket name {bucket} is free (HeadBucket)")
+            })?,
+    };
+    match head {
         HeadBucket::Exists => {}
         HeadBucket::Missing => return Ok(false),
         HeadBucket::Forbidden => {

@@ -28,6 +28,7 @@ use crate::aws::cfn::{
     EventCursor, Poller, ResourceChange, StackInfo, StackStatus, stack_name_of,
 };
 use crate::aws::empty;
+use crate::aws::s3::HeadBucket;
 use crate::exit::Refusal;
 use crate::naming::Deployment;
 use crate::output::{Output, Style};
@@ -146,19 +147,40 @@ pub async fn deploy(
     waits: Waits,
 ) -> anyhow::Result<Deployed> {
     let existing = cfn::describe_stack(&aws.cfn, &request.deployment.stack_name).await?;
-    deploy_from(out, aws, request, waits, existing).await
+    let looked_up = LookedUp {
+        stack: existing,
+        bucket: None,
+    };
+    deploy_from(out, aws, request, waits, looked_up).await
 }
 
-/// [`deploy`] from a `DescribeStacks` of the deployment's stack made by the caller (at the same
-/// time as the account check, which is read-only too: one round trip less before the first
-/// change).
+/// What the caller read before [`deploy_from`], at the same time as the account check (reads
+/// only, so they need not wait for it): round trips less before the first change.
+#[derive(Debug, Clone, Default)]
+pub struct LookedUp {
+    /// `DescribeStacks` of the deployment's stack.
+    pub stack: Option<StackInfo>,
+    /// `HeadBucket` of the deployment's bucket name, when it answered; used only while nothing
+    /// has happened since (the stack was missing from the start), else it is read again.
+    pub bucket: Option<HeadBucket>,
+}
+
+/// [`deploy`] from what the caller looked up.
 pub async fn deploy_from(
     out: &mut Output,
     aws: &AwsClients,
     request: &DeployRequest<'_>,
     waits: Waits,
-    mut existing: Option<StackInfo>,
+    looked_up: LookedUp,
 ) -> anyhow::Result<Deployed> {
+    let LookedUp {
+        stack: mut existing,
+        bucket: mut bucket_seen,
+    } = looked_up;
+    // A stack to wait for or to delete first: the bucket may have changed by the time it matters.
+    if existing.is_some() {
+        bucket_seen = None;
+    }
     let deployment = request.deployment;
     let stack_name = deployment.stack_name.as_str();
     let mut recreated = false;
@@ -225,7 +247,7 @@ pub async fn deploy_from(
 
     // A new bucket name (new stack, or a stack moving to another name) must be free.
     if bucket_name::creates_bucket(existing.as_ref(), deployment) {
-        check_bucket_is_free(out, aws, deployment, request.force).await?;
+        check_bucket_is_free(out, aws, deployment, request.force, bucket_seen).await?;
     }
 
     let kind = if existing.is_some() {
@@ -446,9 +468,10 @@ async fn check_bucket_is_free(
     aws: &AwsClients,
     deployment: &Deployment,
     force: bool,
+    seen: Option<HeadBucket>,
 ) -> anyhow::Result<()> {
     let bucket = &deployment.bucket_name;
-    match bucket_name::check_new_bucket(aws, deployment).await? {
+    match bucket_name::check_new_bucket(aws, deployment, seen).await? {
         bucket_name::NewBucket::Free => Ok(()),
         bucket_name::NewBucket::EmptyLeftover => {
             out.warn(format!(

@@ -217,6 +217,28 @@ if answer["FailedResourcesMap"]:
         self.server.clients(region, "testing").await
     }
 
+    /// moto's request recorder (`/moto-api/recorder/…`): `start` it before a run, `download`
+    /// returns one JSON line per request the server received since.
+    pub fn recorder(&self, verb: &str) -> String {
+        const SCRIPT: &str = r"
+import sys, urllib.request
+endpoint, verb = sys.argv[1], sys.argv[2]
+method = 'POST' if verb != 'download' else 'GET'
+request = urllib.request.Request(f'{endpoint}/moto-api/recorder/{verb}-recording', method=method, data=b'' if method == 'POST' else None)
+sys.stdout.write(urllib.request.urlopen(request).read().decode())
+";
+        let output = std::process::Command::new(python())
+            .args(["-c", SCRIPT, &self.endpoint, verb])
+            .output()
+            .expect("run the venv python for moto's recorder");
+        assert!(
+            output.status.success(),
+            "moto recorder {verb}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("the recording is UTF-8")
+    }
+
     /// Clients acting in `account` with the credentials of its role `role`, assumed here,
     /// outside the tool (moto's AssumeRole gives credentials that act in the role's account): for
     /// reading back what a `--role-name` run made in each account.
