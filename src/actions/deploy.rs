@@ -66,10 +66,15 @@ pub async fn run(
     } else {
         BucketState::Existing
     };
-    let action = ctx.options.action.to_string();
-    let markers =
-        markers::create_markers(ctx.out, aws, &bucket, &deployment.solution, state, &action)
-            .await?;
+    let markers = markers::create_markers(
+        ctx.out,
+        aws,
+        &bucket,
+        &deployment.solution,
+        state,
+        ctx.options.action,
+    )
+    .await?;
     let result = DeployResult {
         stack: deployed.stack_name,
         stack_status: deployed.status,

@@ -56,14 +56,13 @@ pub async fn run(ctx: &mut Ctx<'_>, aws: &AwsClients) -> anyhow::Result<Outcome>
     };
 
     // 3. Create the missing markers.
-    let action = ctx.options.action.to_string();
     let markers = markers::create_markers(
         ctx.out,
         aws,
         &bucket,
         &solution,
         BucketState::Existing,
-        &action,
+        ctx.options.action,
     )
     .await?;
     let result = DeploySolutionResult {

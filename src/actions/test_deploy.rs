@@ -187,14 +187,13 @@ async fn deploy_and_verify(
     ))
     .await?;
     let bucket = deployed.bucket_name(&test.bucket_name);
-    let action = ctx.options.action.to_string();
     let markers = markers::create_markers(
         ctx.out,
         aws,
         &bucket,
         &test.solution,
         BucketState::Existing,
-        &action,
+        ctx.options.action,
     )
     .await?;
     ctx.out.info(

@@ -31,7 +31,7 @@ pub async fn create_markers(
     bucket: &str,
     solution: &str,
     state: BucketState,
-    action: &str,
+    action: impl std::fmt::Display + Send,
 ) -> anyhow::Result<MarkerReport> {
     let keys = blueprint::marker_keys(solution);
     let prefix = blueprint::solution_prefix(solution);
