@@ -25,6 +25,8 @@ its test, in docs/moto-launcher.md. Keep that table in step with this file. In s
   DescribeChangeSet Details (Static / Dynamic, ResourceReference), drift-aware change sets
   (DeploymentMode REVERT_DRIFT) for the bucket's settings, readable ValidateTemplate errors, and
   an immediate non-retryable 501 NotImplemented for drift detection.
+* The request recorder (a test tool, not an AWS behaviour) writes one whole line per request even
+  when requests arrive at once.
 
 moto.cloudformation is deliberately NOT imported here: it imports every moto service and costs
 ~1.5 s of CPU that tests without CloudFormation should not pay. The BucketPolicy model only has to
@@ -1683,10 +1685,27 @@ def exit_on_stdin_eof() -> None:
         os._exit(0)
 
 
+def patch_recorder() -> None:
+    """One request recorded at a time. moto's recorder appends each entry to its file in two
+    unsynchronised writes (the JSON, then a newline), so on the threaded server two concurrent
+    requests can land on one line ("{...}{...}\n\n") and the recording no longer parses."""
+    from moto.moto_api._internal.recorder.models import Recorder
+
+    record = Recorder._record_request
+    lock = threading.Lock()
+
+    def record_whole(self: Any, request: Any, body: bytes | None = None) -> None:
+        with lock:
+            record(self, request, body)
+
+    Recorder._record_request = record_whole
+
+
 def install_patches() -> None:
     """Patch moto in this process (also used by moto_launcher_test.py, the patches' own tests)."""
     patch_moto()
     patch_s3_xml_roots()
+    patch_recorder()
     if "moto.cloudformation.responses" in sys.modules:
         patch_cloudformation()
     else:

@@ -792,5 +792,39 @@ class UniqueStackNames(LauncherTest):
         )
 
 
+class RecordingsAreWholeLines(LauncherTest):
+    """moto's request recorder under concurrent requests (the threaded server's normal load)."""
+
+    def recorder(self, verb: str) -> bytes:
+        method = "GET" if verb == "download" else "POST"
+        request = urllib.request.Request(
+            f"{ENDPOINT}/moto-api/recorder/{verb}-recording",
+            method=method,
+            data=b"" if method == "POST" else None,
+        )
+        return urllib.request.urlopen(request).read()  # noqa: S310 - loopback moto server
+
+    def test_concurrent_requests_are_recorded_one_whole_line_each(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.s3.create_bucket(Bucket="recorded")
+        self.recorder("reset")
+        self.recorder("start")
+        try:
+            # Large bodies make each entry long, so two unsynchronised appends overlap often.
+            body = b"x" * 20_000
+
+            def put(number: int) -> None:
+                client("s3").put_object(Bucket="recorded", Key=f"k{number}", Body=body)
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(put, range(160)))
+        finally:
+            self.recorder("stop")
+        lines = [line for line in self.recorder("download").decode().splitlines() if line]
+        puts = [json.loads(line) for line in lines]  # raises on two entries run together
+        self.assertEqual(sum(entry["method"] == "PUT" for entry in puts), 160)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
