@@ -8,16 +8,20 @@ Prints ``PORT=<port>`` once listening on 127.0.0.1. Every byte from the client r
 upstream DELAY_MS later (a delay line, not a per-chunk sleep: a request sent in several writes
 still costs one delay), so each request/response round trip costs DELAY_MS more, as on a network
 whose latency is DELAY_MS. Answers flow back at once. Each request's first line is appended to
-REQUEST_LOG (``METHOD /path``), so a benchmark can count the round trips of a run. Exits when its
-stdin closes.
+REQUEST_LOG as ``MS METHOD /path ACTION`` (milliseconds since the epoch when it reaches the
+upstream, and the form body's ``Action`` when the first chunk holds one), so a benchmark can count
+the round trips of a run and draw their timeline. Exits when its stdin closes.
 """
 
 import asyncio
 import os
+import re
 import sys
 import threading
+import time
 
 METHODS = (b"GET ", b"PUT ", b"POST ", b"HEAD ", b"DELETE ", b"PATCH ")
+ACTION = re.compile(rb"(?:^|&|\r\n\r\n)Action=([A-Za-z]+)")
 
 
 async def main() -> None:
@@ -46,7 +50,10 @@ async def main() -> None:
                     writer.close()
                     return
                 if data.startswith(METHODS):
-                    log.write(data.split(b"\r\n", 1)[0].rsplit(b" ", 1)[0].decode(errors="replace") + "\n")
+                    line = data.split(b"\r\n", 1)[0].rsplit(b" ", 1)[0].decode(errors="replace")
+                    action = ACTION.search(data)
+                    name = action.group(1).decode() if action else ""
+                    log.write(f"{time.time() * 1000:.1f} {line} {name}".rstrip() + "\n")
                 writer.write(data)
                 await writer.drain()
 

@@ -3,10 +3,14 @@
 //! CloudFormation throttles per account and region (`Throttling: Rate exceeded`); the SDK's
 //! retries only react after the fact, and 50 sites polling at once in one account exceed the
 //! budget on their own. So every CloudFormation request attempt (retries included) first takes a
-//! slot from its account's [`CallLimiter`]: a pace of [`CallLimiter::RATE_PER_SEC`] calls a second
-//! with a burst of [`CallLimiter::BURST`], on tokio's clock (a paused runtime runs it in virtual
-//! time). The limiter sits in the CloudFormation client's HTTP connector ([`limited`]), so no call
-//! site can forget it.
+//! slot from its account's [`CallLimiter`]: at most [`CallLimiter::CALLS_PER_SEC`] calls in any
+//! one second (a sliding window), on tokio's clock (a paused runtime runs it in virtual time).
+//! The limiter sits in the CloudFormation client's HTTP connector ([`limited`]), so no call site
+//! can forget it.
+//!
+//! A window rather than an even pace: one deployment makes a handful of calls, each waiting for
+//! the answer to the one before, so within the budget they go out as soon as they are ready;
+//! an even pace of 9 a second would hold every one of them ~110 ms behind the one before.
 //!
 //! Polls ([`is_poll`]: `DescribeStackEvents` and `DescribeChangeSet`, which only ask "done yet?")
 //! never reserve a slot ahead: they take one only when it is free at once, after every call that
@@ -15,7 +19,7 @@
 //! slow down to what the budget leaves instead of delaying every site's next step; an
 //! uncontended run (one deployment) never waits at all.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,16 +32,14 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use tokio::time::Instant;
 
-/// A pace of calls shared by clones: generic cell rate algorithm, so calls are spread evenly
-/// and at most [`CallLimiter::BURST`] go out back to back.
+/// A budget of calls per window shared by clones: a call goes out only when fewer than
+/// `per_window` calls went out (or are reserved) in the window before it.
 #[derive(Clone)]
 pub struct CallLimiter {
-    /// When the next call would go out if calls were perfectly spaced (the "theoretical arrival
-    /// time"); `None` before the first call.
-    next: Arc<Mutex<Option<Instant>>>,
-    interval: Duration,
-    /// How far ahead of its slot a call may go (the burst).
-    tolerance: Duration,
+    /// When the calls of the last window went out, and those reserved ahead, oldest first.
+    slots: Arc<Mutex<VecDeque<Instant>>>,
+    per_window: usize,
+    window: Duration,
     /// Calls that had to wait for their slot, and the time they waited in all (`-v` figures).
     waited: Arc<Mutex<(u64, Duration)>>,
     /// The shortest stack operation of each kind (`CREATE`, `UPDATE`, `DELETE`) this account has
@@ -48,47 +50,43 @@ pub struct CallLimiter {
 impl fmt::Debug for CallLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallLimiter")
-            .field("interval", &self.interval)
-            .field("tolerance", &self.tolerance)
+            .field("per_window", &self.per_window)
+            .field("window", &self.window)
             .finish_non_exhaustive()
     }
 }
 
 impl Default for CallLimiter {
     fn default() -> Self {
-        Self::new(Self::RATE_PER_SEC, Self::BURST)
+        Self::new(Self::CALLS_PER_SEC)
     }
 }
 
 impl CallLimiter {
-    /// CloudFormation calls per second and account. AWS does not publish the limit; its read
-    /// APIs start answering `Throttling` around 10 calls a second per account, so the fleet keeps
-    /// below that with room for other tools in the same account.
-    pub const RATE_PER_SEC: u32 = 9;
-    /// Calls that may go out back to back before the pace applies (at most `BURST + RATE_PER_SEC`
-    /// in any second).
-    pub const BURST: u32 = 1;
+    /// CloudFormation calls in any one second, per account. AWS does not publish the limit; its
+    /// read APIs start answering `Throttling` around 10 calls a second per account, so the fleet
+    /// keeps below that with room for other tools in the same account.
+    pub const CALLS_PER_SEC: u32 = 9;
 
-    /// A limiter of `rate_per_sec` calls a second (at least 1) and bursts of `burst` (at least 1).
-    pub fn new(rate_per_sec: u32, burst: u32) -> Self {
-        let interval = Duration::from_secs(1) / rate_per_sec.max(1);
-        let burst = burst.clamp(1, 1_000_000);
+    /// A limiter of at most `calls_per_sec` calls (at least 1) in any one second.
+    pub fn new(calls_per_sec: u32) -> Self {
         CallLimiter {
-            next: Arc::new(Mutex::new(None)),
-            interval,
-            tolerance: interval * (burst - 1),
+            slots: Arc::default(),
+            per_window: usize::try_from(calls_per_sec.max(1)).unwrap_or(usize::MAX),
+            window: Duration::from_secs(1),
             waited: Arc::new(Mutex::new((0, Duration::ZERO))),
             shortest: Arc::default(),
         }
     }
 
-    /// Wait for this call's slot: reserved at once, so calls that move a deployment forward go
-    /// out in the order they asked.
+    /// Wait for this call's slot: reserved at once, after every slot reserved before it, so
+    /// calls that move a deployment forward go out in the order they asked.
     pub async fn acquire(&self) {
         let at = {
-            let mut next = locked(&self.next);
-            let (due, at) = self.slot(*next, Instant::now());
-            *next = Some(due + self.interval);
+            let mut slots = locked(&self.slots);
+            let now = Instant::now();
+            let at = self.next_slot(&mut slots, now);
+            slots.push_back(at);
             at
         };
         let now = Instant::now();
@@ -104,11 +102,11 @@ impl CallLimiter {
         let started = Instant::now();
         loop {
             let free_at = {
-                let mut next = locked(&self.next);
+                let mut slots = locked(&self.slots);
                 let now = Instant::now();
-                let (due, at) = self.slot(*next, now);
+                let at = self.next_slot(&mut slots, now);
                 if at <= now {
-                    *next = Some(due + self.interval);
+                    slots.push_back(now);
                     None
                 } else {
                     Some(at)
@@ -125,14 +123,18 @@ impl CallLimiter {
         }
     }
 
-    /// `(due, at)` for a call asking at `now` when the next slot is `next`: the slot it takes,
-    /// and the instant it may go (earlier by the burst's tolerance, never before `now`).
-    fn slot(&self, next: Option<Instant>, now: Instant) -> (Instant, Instant) {
-        let due = next.map_or(now, |due| due.max(now));
-        let at = due
-            .checked_sub(self.tolerance)
-            .map_or(now, |at| at.max(now));
-        (due, at)
+    /// The earliest instant from `now`, and after every slot reserved so far, at which one more
+    /// call keeps every window within the budget; forgets the calls that have left the window.
+    fn next_slot(&self, slots: &mut VecDeque<Instant>, now: Instant) -> Instant {
+        while slots.front().is_some_and(|sent| *sent + self.window <= now) {
+            slots.pop_front();
+        }
+        let after_reserved = slots.back().map_or(now, |last| (*last).max(now));
+        match slots.len().checked_sub(self.per_window) {
+            // The call must leave the window of the `per_window`-th latest slot.
+            Some(index) => (slots[index] + self.window).max(after_reserved),
+            None => after_reserved,
+        }
     }
 
     fn note_wait(&self, waited: Duration) {
@@ -181,7 +183,7 @@ impl CallLimits {
     /// The limiter of `account` (created on first use).
     pub fn for_account(&self, account: &str) -> CallLimiter {
         if self.unlimited {
-            return CallLimiter::new(u32::MAX, u32::MAX);
+            return CallLimiter::new(u32::MAX);
         }
         locked(&self.accounts)
             .entry(account.to_owned())
@@ -265,33 +267,66 @@ fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn calls_are_paced_after_a_burst() {
-        let limiter = CallLimiter::new(8, 2);
+    /// When each of `calls` spawned forward calls got its slot, in ms from now.
+    async fn slots_of(limiter: &CallLimiter, calls: usize) -> Vec<u64> {
         let started = Instant::now();
+        let tasks: Vec<_> = (0..calls)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    limiter.acquire().await;
+                    u64::try_from(started.elapsed().as_millis()).unwrap()
+                })
+            })
+            .collect();
         let mut at = Vec::new();
-        for _ in 0..6 {
-            limiter.acquire().await;
-            at.push(u64::try_from(started.elapsed().as_millis()).unwrap());
+        for task in tasks {
+            at.push(task.await.unwrap());
         }
-        assert_eq!(at, [0, 0, 125, 250, 375, 500]);
-        assert_eq!(limiter.waited(), (4, Duration::from_millis(500)));
+        at
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_idle_limiter_allows_a_burst_again() {
-        let limiter = CallLimiter::new(8, 2);
-        limiter.acquire().await;
-        tokio::time::sleep(Duration::from_secs(5)).await;
+    async fn no_second_holds_more_than_the_budget() {
+        let limiter = CallLimiter::default();
+        let at = slots_of(&limiter, 30).await;
+        let expected: Vec<u64> = (0..30).map(|call| call / 9 * 1000).collect();
+        assert_eq!(at, expected);
+        for (first, start) in at.iter().enumerate() {
+            let in_window = at[first..].iter().filter(|t| **t < start + 1000).count();
+            assert!(
+                in_window <= 9,
+                "{in_window} calls in the second from {start} ms"
+            );
+        }
+        assert_eq!(limiter.waited().0, 21);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_deployments_calls_never_wait() {
+        // Each call waits for the answer to the one before (45 ms on a real network): an even
+        // pace of 9 a second would hold each ~65 ms more.
+        let limiter = CallLimiter::default();
         let started = Instant::now();
-        limiter.acquire().await;
-        limiter.acquire().await;
-        assert_eq!(started.elapsed(), Duration::ZERO);
+        for _ in 0..8 {
+            limiter.acquire().await;
+            tokio::time::sleep(Duration::from_millis(45)).await;
+        }
+        assert_eq!(started.elapsed(), Duration::from_millis(8 * 45));
+        assert_eq!(limiter.waited(), (0, Duration::ZERO));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_limiter_allows_a_full_window_again() {
+        let limiter = CallLimiter::new(2);
+        slots_of(&limiter, 3).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(slots_of(&limiter, 2).await, [0, 0]);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_poll_waits_for_the_calls_that_reserved_their_slot() {
-        let limiter = CallLimiter::new(10, 1);
+        let limiter = CallLimiter::new(1);
         let started = Instant::now();
         limiter.acquire().await;
         let poll = tokio::spawn({
@@ -303,11 +338,8 @@ mod tests {
         });
         tokio::task::yield_now().await;
         // Three calls that move deployments forward arrive after the poll asked: they go first.
-        for _ in 0..3 {
-            limiter.acquire().await;
-        }
-        assert_eq!(started.elapsed(), Duration::from_millis(300));
-        assert_eq!(poll.await.unwrap(), Duration::from_millis(400));
+        assert_eq!(slots_of(&limiter, 3).await, [1000, 2000, 3000]);
+        assert_eq!(poll.await.unwrap(), Duration::from_secs(4));
     }
 
     #[tokio::test(start_paused = true)]
@@ -344,7 +376,7 @@ mod tests {
         let a = limits.for_account("111111111111");
         let b = limits.for_account("111111111111");
         let c = limits.for_account("222222222222");
-        assert!(Arc::ptr_eq(&a.next, &b.next));
-        assert!(!Arc::ptr_eq(&a.next, &c.next));
+        assert!(Arc::ptr_eq(&a.slots, &b.slots));
+        assert!(!Arc::ptr_eq(&a.slots, &c.slots));
     }
 }
