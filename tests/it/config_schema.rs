@@ -10,12 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use s3_provisioner::config::{self, Env, LifecyclePreset, regions};
 use serde_json::{Value, json};
 
-use crate::support::moto::python;
+use crate::support;
 
 /// Fixtures that are not a tree of plain values at all: their rule is part of reading the YAML
 /// (bytes, syntax, documents, duplicate keys, aliases, tags), which happens before any schema.
@@ -84,45 +83,13 @@ fn schema() -> Value {
     serde_json::from_str(&text).expect("docs/config.schema.json is JSON")
 }
 
-const VALIDATE_PY: &str = r#"
-import json, sys
-from jsonschema import Draft202012Validator
-request = json.load(open(sys.argv[1]))
-Draft202012Validator.check_schema(request["schema"])
-validator = Draft202012Validator(request["schema"])
-verdicts = {}
-for name, document in request["documents"].items():
-    verdicts[name] = sorted(
-        "/".join(str(p) for p in error.absolute_path) + ": " + error.message
-        for error in validator.iter_errors(document)
-    )
-json.dump(verdicts, sys.stdout)
-"#;
-
 /// Schema errors per document (empty: valid), in one Python run.
 fn schema_errors(
     schema: &Value,
     documents: &BTreeMap<String, Value>,
 ) -> BTreeMap<String, Vec<String>> {
-    let dir = tempfile::tempdir().unwrap();
-    let request = dir.path().join("request.json");
-    std::fs::write(
-        &request,
-        serde_json::to_vec(&json!({"schema": schema, "documents": documents})).unwrap(),
-    )
-    .unwrap();
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(VALIDATE_PY)
-        .arg(&request)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "jsonschema failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("verdicts are JSON")
+    let verdicts = support::schema::errors(schema, documents.values());
+    documents.keys().cloned().zip(verdicts).collect()
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {

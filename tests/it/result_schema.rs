@@ -4,27 +4,14 @@
 //! The schema is checked by the pinned Python `jsonschema` (draft 2020-12) from the `.venv`.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::support::moto::python;
+use crate::support;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
-
-const VALIDATE_PY: &str = r#"
-import json, sys
-from jsonschema import Draft202012Validator
-request = json.load(open(sys.argv[1]))
-Draft202012Validator.check_schema(request["schema"])
-validator = Draft202012Validator(request["schema"])
-json.dump([
-    [e.json_path + ": " + e.message for e in validator.iter_errors(d)]
-    for d in request["documents"]
-], sys.stdout)
-"#;
 
 /// Schema errors per document, in one Python run.
 fn schema_errors(documents: &[Value]) -> Vec<Vec<String>> {
@@ -32,25 +19,7 @@ fn schema_errors(documents: &[Value]) -> Vec<Vec<String>> {
         &std::fs::read_to_string(repo().join("docs/result.schema.json")).unwrap(),
     )
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let request = dir.path().join("request.json");
-    std::fs::write(
-        &request,
-        serde_json::to_vec(&json!({"schema": schema, "documents": documents})).unwrap(),
-    )
-    .unwrap();
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(VALIDATE_PY)
-        .arg(&request)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "jsonschema failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    support::schema::errors(&schema, documents)
 }
 
 /// `--output json` of one run in `work`, with its exit code.

@@ -1,7 +1,8 @@
 //! Shared support for the integration test modules (`use crate::support;`): a local AWS (moto
 //! server, [`moto::MotoServer`]), a tool working folder ([`moto::Workdir`]), a valid site config
 //! ([`moto::site_config`]), a deployed test site ([`site`]) and read-backs of what exists
-//! ([`inventory`]), and a binary pointed at a closed port ([`closed`]) to prove no AWS call is made. [`LocalAws`] is either moto or LocalStack ([`localstack`]), as
+//! ([`inventory`]), and a binary pointed at a closed port ([`closed`]) to prove no AWS call is made, and JSON Schema
+//! verdicts ([`schema`]). [`LocalAws`] is either moto or LocalStack ([`localstack`]), as
 //! `S3P_EMULATOR` selects ([`emulator`]).
 
 pub mod closed;
@@ -11,6 +12,7 @@ pub mod local;
 pub mod localstack;
 pub mod mocks;
 pub mod moto;
+pub mod schema;
 pub mod server;
 pub mod site;
 
