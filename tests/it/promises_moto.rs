@@ -319,44 +319,6 @@ fn test_deploy_with_a_failing_check_exits_1_and_removes_the_copy() {
     );
 }
 
-/// The tool on a terminal (`script` gives it one), with input from the test.
-fn on_terminal(
-    server: &MotoServer,
-    work: &Workdir,
-    args: &str,
-) -> (Child, mpsc::Receiver<Vec<u8>>) {
-    assert!(
-        Command::new("script").arg("--version").output().is_ok(),
-        "`script` (util-linux) is needed for the prompt tests"
-    );
-    let inner = format!("exec {} {args}", env!("CARGO_BIN_EXE_s3-provisioner"));
-    let mut command = Command::new("script");
-    command
-        .args(["-qfec", &inner, "/dev/null"])
-        .current_dir(work.path());
-    for key in MotoServer::ENV_REMOVE {
-        command.env_remove(key);
-    }
-    command.envs(server.env()).env("NO_COLOR", "1");
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let (sender, chunks) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buffer) {
-            if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    (child, chunks)
-}
-
 /// Answer the typed-confirmation prompt with `answer`; the exit code and what the terminal showed.
 fn answer_tear_down_prompt(
     server: &MotoServer,
@@ -364,9 +326,8 @@ fn answer_tear_down_prompt(
     config: &str,
     answer: &str,
 ) -> (Option<i32>, String) {
-    let (mut child, chunks) = on_terminal(
-        server,
-        work,
+    let (mut child, chunks) = server.on_terminal(
+        work.path(),
         &format!("--config {config} --action tear-down"),
     );
     let mut seen = String::new();

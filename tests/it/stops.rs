@@ -394,35 +394,11 @@ struct Prompted {
 
 impl Prompted {
     fn start(moto: &MotoServer, work: &Workdir, config: &str) -> Prompted {
-        assert!(
-            Command::new("script").arg("--version").output().is_ok(),
-            "`script` (util-linux) is needed for the prompt tests"
+        let (mut script, chunks) = moto.on_terminal(
+            work.path(),
+            &format!("--config {config} --action prep-master"),
         );
-        let inner = format!("exec {} --config {config} --action prep-master", binary());
-        let mut command = Command::new("script");
-        command
-            .args(["-qfec", &inner, "/dev/null"])
-            .current_dir(work.path());
-        for key in MotoServer::ENV_REMOVE {
-            command.env_remove(key);
-        }
-        command.envs(moto.env()).env("NO_COLOR", "1");
-        command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut script = command.spawn().unwrap();
         let stdin = script.stdin.take().unwrap();
-        let mut stdout = script.stdout.take().unwrap();
-        let (sender, chunks) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buffer) {
-                if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
-                    break;
-                }
-            }
-        });
         let mut prompted = Prompted {
             script,
             stdin,
@@ -535,33 +511,16 @@ fn quiet_on_a_terminal_shows_no_progress() {
     let moto = MotoServer::start();
     let work = Workdir::new();
     let site = shared_site(&work, "b001", "us-west-1", "versioning: true");
-    let inner = format!(
-        "exec {} --config {} --action prep-master --force --quiet",
-        binary(),
-        site.config
+    let (mut script, chunks) = moto.on_terminal(
+        work.path(),
+        &format!(
+            "--config {} --action prep-master --force --quiet",
+            site.config
+        ),
     );
-    let mut command = Command::new("script");
-    command
-        .args(["-qfec", &inner, "/dev/null"])
-        .current_dir(work.path());
-    for key in MotoServer::ENV_REMOVE {
-        command.env_remove(key);
-    }
-    command.envs(moto.env()).env("NO_COLOR", "1");
-    let mut script = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = script.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        let _ = stdout.read_to_end(&mut seen);
-        String::from_utf8_lossy(&seen).into_owned()
-    });
     let code = wait_bounded(&mut script, Duration::from_mins(2));
-    let seen = reader.join().unwrap();
+    // The terminal has closed with the tool: every chunk it showed is in the channel.
+    let seen = String::from_utf8_lossy(&chunks.iter().flatten().collect::<Vec<u8>>()).into_owned();
     assert_eq!(code, Some(0), "{seen}");
     assert_eq!(stack_count(&moto, "us-west-1"), 1, "{seen}");
     // The result names the stack's final status; progress is the in-progress events and the

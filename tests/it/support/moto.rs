@@ -36,8 +36,10 @@
 //! - Tagging a bucket CloudFormation created: [`MotoServer::run_tagging_command`] (PutBucketTagging
 //!   would drop its `aws:cloudformation:*` tags, which S3 refuses).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use super::server::{Launch, Server, manifest_dir};
@@ -127,6 +129,44 @@ impl MotoServer {
     /// The `s3-provisioner` binary, run in `workdir`, talking to this server, without colour.
     pub fn command(&self, workdir: &Path) -> assert_cmd::Command {
         self.server.command(workdir, "testing")
+    }
+
+    /// The binary on a terminal, talking to this server: run in `workdir` under `script`, which
+    /// gives it a terminal (`exec`: the tool replaces the shell, so it is script's own child),
+    /// without colour. Its stdin is piped (the test answers prompts through it); what the
+    /// terminal shows arrives on the receiver as it is written, until the terminal closes.
+    pub fn on_terminal(&self, workdir: &Path, args: &str) -> (Child, mpsc::Receiver<Vec<u8>>) {
+        assert!(
+            Command::new("script").arg("--version").output().is_ok(),
+            "`script` (util-linux) is needed for the terminal tests"
+        );
+        let inner = format!("exec {} {args}", env!("CARGO_BIN_EXE_s3-provisioner"));
+        let mut command = Command::new("script");
+        command
+            .args(["-qfec", &inner, "/dev/null"])
+            .current_dir(workdir);
+        for key in Self::ENV_REMOVE {
+            command.env_remove(key);
+        }
+        let mut child = command
+            .envs(self.env())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start `script`");
+        let mut stdout = child.stdout.take().expect("script's stdout is piped");
+        let (sender, chunks) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buffer) {
+                if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        (child, chunks)
     }
 
     /// An `SdkConfig` for this server: static test credentials, this endpoint, `region`, and no
