@@ -9,12 +9,11 @@ use std::time::Duration;
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
-use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
 use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
 use aws_sdk_cloudformation::types::{
-    ChangeAction, ChangeSetStatus, ChangeSetType, ResourceStatus, StackStatus, Tag,
+    ChangeAction, ChangeSetType, ResourceStatus, StackStatus, Tag,
 };
 use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
@@ -23,8 +22,8 @@ use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::ops::engine::{self, DeployRequest, StackAction, Waits};
 
 use crate::support::mocks::{
-    self, BUCKET, CHANGE_SET_ID, Recreation, STACK, event, events, missing_stack, output,
-    ready_change_set, stack, stacks,
+    self, BUCKET, Recreation, STACK, event, events, missing_stack, output, ready_change_set, stack,
+    stacks,
 };
 
 const OLD_ID: &str =
@@ -144,12 +143,7 @@ async fn a_failed_update_lists_each_failed_resource_with_its_reason() {
         .build();
     let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
         .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Update))
-        .then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(OLD_ID)
-                .build()
-        });
+        .then_output(|| mocks::created_change_set(OLD_ID));
     let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
         .then_output(|| ready_change_set(OLD_ID, ChangeAction::Modify));
     let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
@@ -242,20 +236,10 @@ async fn a_bucket_name_owned_by_another_account_is_refused_before_any_change() {
 async fn a_change_set_without_changes_is_up_to_date_and_deleted() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)));
-    let create_change_set =
-        mock!(aws_sdk_cloudformation::Client::create_change_set).then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(OLD_ID)
-                .build()
-        });
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| mocks::created_change_set(OLD_ID));
     let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
-        .then_output(|| {
-            DescribeChangeSetOutput::builder()
-                .status(ChangeSetStatus::Failed)
-                .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
-                .build()
-        });
+        .then_output(|| mocks::empty_change_set(OLD_ID));
     let delete_change_set = mock!(aws_sdk_cloudformation::Client::delete_change_set)
         .then_output(|| DeleteChangeSetOutput::builder().build());
     let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
@@ -299,19 +283,9 @@ async fn a_review_stack_executed_by_another_run_meanwhile_is_not_deleted() {
         .then_output(|| DeleteStackOutput::builder().build());
     let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
         .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Update))
-        .then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(OLD_ID)
-                .build()
-        });
+        .then_output(|| mocks::created_change_set(OLD_ID));
     let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
-        .then_output(|| {
-            DescribeChangeSetOutput::builder()
-                .status(ChangeSetStatus::Failed)
-                .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
-                .build()
-        });
+        .then_output(|| mocks::empty_change_set(OLD_ID));
     let delete_change_set = mock!(aws_sdk_cloudformation::Client::delete_change_set)
         .then_output(|| DeleteChangeSetOutput::builder().build());
     let aws = clients(
@@ -410,13 +384,8 @@ fn template_naming(name: &str) -> String {
 async fn a_bucket_rename_the_change_set_does_not_call_a_replacement_is_refused() {
     let describe = mock!(aws_sdk_cloudformation::Client::describe_stacks)
         .then_output(|| stacks(stack(OLD_ID, StackStatus::UpdateComplete)));
-    let create_change_set =
-        mock!(aws_sdk_cloudformation::Client::create_change_set).then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(OLD_ID)
-                .build()
-        });
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| mocks::created_change_set(OLD_ID));
     // A plain Modify of the bucket, no Replacement: only the templates tell the name changed.
     let describe_change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set)
         .then_output(|| ready_change_set(OLD_ID, ChangeAction::Modify));

@@ -15,8 +15,7 @@ use s3_provisioner::exit::{ExitStatus, status_for_error};
 use s3_provisioner::ops::engine::{self, DeployRequest, StackAction, Waits};
 
 use crate::support::mocks::{
-    self, BUCKET, CHANGE_SET_ID, REGION, Recreation, STACK, event, events, missing_stack, output,
-    stack, stacks,
+    self, BUCKET, REGION, Recreation, STACK, event, events, missing_stack, output, stack, stacks,
 };
 
 const OLD_ID: &str =
@@ -130,13 +129,8 @@ async fn a_rollback_failed_stack_is_exit_1_with_the_next_step_and_left_alone() {
     });
     let delete_stack = mock!(aws_sdk_cloudformation::Client::delete_stack)
         .then_output(|| DeleteStackOutput::builder().build());
-    let create_change_set =
-        mock!(aws_sdk_cloudformation::Client::create_change_set).then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(OLD_ID)
-                .build()
-        });
+    let create_change_set = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| mocks::created_change_set(OLD_ID));
     let aws = clients(&[&by_name, &delete_stack, &create_change_set], &[]);
 
     let (mut out, _) = output();

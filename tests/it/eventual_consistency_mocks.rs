@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::{
     DescribeStacksError, DescribeStacksOutput,
@@ -31,7 +30,7 @@ use s3_provisioner::output::{Output, OutputSettings};
 
 use aws_smithy_types::retry::RetryConfig;
 
-use crate::support::mocks::{self, BUCKET, CHANGE_SET_ID, Cfn, DEPLOYMENT, S3, STACK};
+use crate::support::mocks::{self, BUCKET, Cfn, DEPLOYMENT, S3, STACK};
 
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-west-1:123456789012:stack/edge-prod-b001-us-west-1-s3-stack/9a8b";
@@ -118,12 +117,7 @@ async fn a_bucket_name_still_settling_after_its_deletion_says_when_and_how_to_re
         })
         .repeatedly()
         .build();
-    let create = mock!(Cfn::create_change_set).then_output(|| {
-        CreateChangeSetOutput::builder()
-            .id(CHANGE_SET_ID)
-            .stack_id(STACK_ID)
-            .build()
-    });
+    let create = mock!(Cfn::create_change_set).then_output(|| mocks::created_change_set(STACK_ID));
     let describe_change_set = mock!(Cfn::describe_change_set)
         .then_output(|| mocks::ready_change_set(STACK_ID, ChangeAction::Add));
     let execute =

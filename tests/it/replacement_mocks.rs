@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
@@ -204,12 +203,7 @@ fn update(changes: fn() -> Vec<ResourceChange>) -> Update {
         .output(|| stack(StackStatus::UpdateComplete))
         .repeatedly()
         .build();
-    let create = mock!(Cfn::create_change_set).then_output(|| {
-        CreateChangeSetOutput::builder()
-            .id(CHANGE_SET_ID)
-            .stack_id(STACK_ID)
-            .build()
-    });
+    let create = mock!(Cfn::create_change_set).then_output(|| mocks::created_change_set(STACK_ID));
     let describe_change_set = mock!(Cfn::describe_change_set)
         .match_requests(|r| r.include_property_values() == Some(true))
         .then_output(move || change_set(changes()));

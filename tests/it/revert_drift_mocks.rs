@@ -7,9 +7,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_cloudformation::operation::create_change_set::{
-    CreateChangeSetError, CreateChangeSetOutput,
-};
+use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetError;
 use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
@@ -61,12 +59,7 @@ fn create_rule() -> Rule {
                 && r.change_set_type()
                     == Some(&aws_sdk_cloudformation::types::ChangeSetType::Update)
         })
-        .then_output(|| {
-            CreateChangeSetOutput::builder()
-                .id(CHANGE_SET_ID)
-                .stack_id(STACK_ID)
-                .build()
-        })
+        .then_output(|| mocks::created_change_set(STACK_ID))
 }
 
 fn template_rule() -> Rule {
@@ -235,16 +228,7 @@ async fn the_plan_shows_live_and_template_values_and_nothing_runs_without_confir
 /// What an endpoint without drift-aware change sets answers to an unchanged template: the mode is
 /// ignored, so the change set is a plain one and empty.
 fn plain_empty_change_set() -> DescribeChangeSetOutput {
-    DescribeChangeSetOutput::builder()
-        .change_set_id(CHANGE_SET_ID)
-        .stack_id(STACK_ID)
-        .stack_name(STACK)
-        .status(ChangeSetStatus::Failed)
-        .execution_status(ExecutionStatus::Unavailable)
-        .status_reason(
-            "The submitted information didn't contain changes. Submit different information to create a change set.",
-        )
-        .build()
+    mocks::empty_change_set(STACK_ID)
 }
 
 #[tokio::test]

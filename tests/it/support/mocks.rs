@@ -223,6 +223,34 @@ pub fn events(
         .build()
 }
 
+/// CreateChangeSet's answer: the change set [`CHANGE_SET_ID`] of `stack_id`.
+pub fn created_change_set(
+    stack_id: &str,
+) -> aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput {
+    aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput::builder()
+        .id(CHANGE_SET_ID)
+        .stack_id(stack_id)
+        .build()
+}
+
+/// A change set of `stack_id` that CloudFormation computed as empty (the template changes
+/// nothing): `FAILED`, not executable, with CloudFormation's reason.
+pub fn empty_change_set(
+    stack_id: &str,
+) -> aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput {
+    use aws_sdk_cloudformation::types::{ChangeSetStatus, ExecutionStatus};
+    aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput::builder()
+        .change_set_id(CHANGE_SET_ID)
+        .stack_id(stack_id)
+        .stack_name(STACK)
+        .status(ChangeSetStatus::Failed)
+        .execution_status(ExecutionStatus::Unavailable)
+        .status_reason(
+            "The submitted information didn't contain changes. Submit different information to create a change set.",
+        )
+        .build()
+}
+
 /// A change set of `stack_id`, ready to execute, that applies `action` to the bucket.
 pub fn ready_change_set(
     stack_id: &str,
@@ -266,7 +294,6 @@ pub struct Recreation {
 
 impl Recreation {
     pub fn new(old_id: &'static str, new_id: &'static str) -> Recreation {
-        use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
         use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
         use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
         use aws_sdk_cloudformation::types::{
@@ -307,12 +334,7 @@ impl Recreation {
             mock!(Cfn::delete_stack).then_output(|| DeleteStackOutput::builder().build());
         let create_change_set = mock!(Cfn::create_change_set)
             .match_requests(|r| r.change_set_type() == Some(&ChangeSetType::Create))
-            .then_output(move || {
-                CreateChangeSetOutput::builder()
-                    .id(CHANGE_SET_ID)
-                    .stack_id(new_id)
-                    .build()
-            });
+            .then_output(move || created_change_set(new_id));
         let describe_change_set = mock!(Cfn::describe_change_set)
             .then_output(move || ready_change_set(new_id, ChangeAction::Add));
         let execute = mock!(Cfn::execute_change_set)
